@@ -1,0 +1,78 @@
+"""The composition root: assembles storage, clock, kinds and routers into one app."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+import clarion
+from clarion.api.errors import install_error_handlers
+from clarion.api.responses import OrjsonResponse
+from clarion.api.routers import documents, health, keys, workspaces
+from clarion.api.services import Services
+from clarion.clock import Clock, SystemClock
+from clarion.config import Settings
+from clarion.documents import DocumentKind, KindRegistry
+from clarion.processing import ConsumerLoop
+from clarion.storage.sql import SqlDatabase
+from clarion.storage.sql.migrate import upgrade
+from clarion.workspaces import Authenticator
+
+
+def builtin_kinds() -> list[DocumentKind]:
+    """The document kinds every app knows."""
+    return []
+
+
+def open_database(url: str, *, migrate: bool = True) -> SqlDatabase:
+    """Open the database at `url`, applying migrations first."""
+    db = SqlDatabase.from_url(url)
+    if migrate:
+        upgrade(db.engine)
+    return db
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    db: SqlDatabase | None = None,
+    clock: Clock | None = None,
+    extra_kinds: Sequence[DocumentKind] = (),
+) -> FastAPI:
+    """A Clarion app. Opens (and migrates) the configured database unless `db` is given."""
+    settings = settings or Settings()
+    db = db or open_database(settings.database_url)
+    clock = clock or SystemClock()
+    services = Services(
+        settings=settings,
+        db=db,
+        clock=clock,
+        kinds=KindRegistry([*builtin_kinds(), *extra_kinds]),
+        auth=Authenticator(db),
+    )
+    loop = ConsumerLoop(db, clock, consumers=[])
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if settings.workers:
+            loop.start()
+        try:
+            yield
+        finally:
+            loop.stop()
+
+    app = FastAPI(
+        title="Clarion",
+        version=clarion.__version__,
+        description="Customer engagement orchestration: journeys, campaigns, delivery.",
+        default_response_class=OrjsonResponse,
+        lifespan=lifespan,
+    )
+    app.state.services = services
+    app.state.consumer_loop = loop
+    install_error_handlers(app)
+    for module in (health, workspaces, keys, documents):
+        app.include_router(module.router)
+    return app

@@ -1,0 +1,1 @@
+"""Action campaigns (schedules, recurrence, waves, rate control) and API-triggered campaigns."""

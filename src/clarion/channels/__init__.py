@@ -1,0 +1,1 @@
+"""The channel provider protocol and one module per provider."""

@@ -1,0 +1,26 @@
+"""`clarion`: serve, version, workspaces, keys, apply."""
+
+from __future__ import annotations
+
+import typer
+
+import clarion
+from clarion.cli import apply, keys, serve, workspaces
+
+app = typer.Typer(
+    name="clarion", help="Clarion customer engagement orchestrator.", no_args_is_help=True
+)
+app.command("serve")(serve.serve)
+app.command("apply")(apply.apply)
+app.add_typer(workspaces.app, name="workspaces")
+app.add_typer(keys.app, name="keys")
+
+
+@app.command("version")
+def version() -> None:
+    """Print Clarion's version."""
+    typer.echo(clarion.__version__)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,24 @@
+"""`clarion serve`: the API, UI and workers in one process."""
+
+from __future__ import annotations
+
+import typer
+import uvicorn
+
+from clarion.api.app import create_app
+from clarion.cli.common import DbOption, console, settings
+
+
+def serve(
+    db: str | None = DbOption,
+    host: str | None = typer.Option(None, help="interface to listen on (default 127.0.0.1)"),
+    port: int | None = typer.Option(None, help="port to listen on (default 8000)"),
+) -> None:
+    """Run Clarion (embedded mode: one process, SQLite by default)."""
+    config = settings(database_url=db, host=host, port=port)
+    app = create_app(config)
+    console.print(
+        f"Clarion {app.version} on http://{config.host}:{config.port} "
+        f"(database {config.database_url})"
+    )
+    uvicorn.run(app, host=config.host, port=config.port, log_level="info")

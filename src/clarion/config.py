@@ -1,0 +1,57 @@
+"""Settings: command-line flags, then `CLARION_*` environment variables, then
+`clarion.toml` (or the file named by `CLARION_CONFIG`), then defaults."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from pydantic import SecretStr
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+DEFAULT_DATABASE_URL = "sqlite:///./clarion.db"
+
+
+class Settings(BaseSettings):
+    """Everything Clarion reads from its environment."""
+
+    model_config = SettingsConfigDict(env_prefix="CLARION_", extra="ignore")
+
+    database_url: str = DEFAULT_DATABASE_URL
+    host: str = "127.0.0.1"
+    port: int = 8000
+    admin_key: SecretStr | None = None
+    """Bootstrap key for `POST /v1/workspaces` (none: workspaces come from the CLI)."""
+    url: str = "http://127.0.0.1:8000"
+    """Where the CLI finds a running server (`clarion apply`)."""
+    api_key: SecretStr | None = None
+    """The secret key the CLI sends to the server."""
+    workers: bool = True
+    """Run the log consumers and timers inside `clarion serve` (the embedded mode)."""
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml_path = Path(os.environ.get("CLARION_CONFIG", "clarion.toml"))
+        return (
+            init_settings,
+            env_settings,
+            TomlConfigSettingsSource(settings_cls, toml_file=toml_path),
+        )
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Settings with command-line `overrides` (None values are ignored)."""
+    return Settings(**{k: v for k, v in overrides.items() if v is not None})

@@ -1,0 +1,4 @@
+"""The delivery pipeline.
+
+Consent, suppression, caps, quiet hours, send time, throttle, rendering, outbox, tracking.
+"""

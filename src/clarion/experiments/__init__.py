@@ -1,0 +1,1 @@
+"""Experiments: allocation (mmh3 buckets), metrics and statistics."""

@@ -1,0 +1,1 @@
+"""Segment-spec intake: validate, deduplicate (messageId), append to the event log."""

@@ -1,0 +1,1 @@
+"""Journeys: the pure step function, node handlers, router, timers, runtime and lifecycle."""

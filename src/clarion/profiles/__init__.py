@@ -1,0 +1,1 @@
+"""Profile store operations, identity resolution and merge."""

@@ -1,0 +1,140 @@
+"""The relational schema, in SQLAlchemy Core.
+
+Every table carries `workspace_id`, except three system tables: `workspaces`
+itself, `consumer_cursors` (a consumer reads the whole log) and alembic's
+version table. A column holding a profile id is marked with
+`info={"profile_id": True}`; the erasure contract test checks each such table
+has an erasure hook.
+
+Event times are BIGINT microseconds since the epoch (UTC) so that SQLite,
+PostgreSQL and DuckDB compare them identically; other times are `UtcDateTime`.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    UniqueConstraint,
+)
+
+from clarion.storage.types import Json, UtcDateTime
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+def _workspace(*, primary_key: bool = False) -> Column[str]:
+    return Column(
+        "workspace_id",
+        String(40),
+        ForeignKey("workspaces.id", ondelete="CASCADE"),
+        nullable=False,
+        primary_key=primary_key,
+    )
+
+
+workspaces = Table(
+    "workspaces",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("settings", Json, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    _workspace(),
+    Column("kind", String(10), nullable=False),
+    Column("role", String(10)),
+    Column("name", String(200), nullable=False),
+    Column("prefix", String(32), nullable=False, unique=True),
+    Column("token_sha256", String(64), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("last_used_at", UtcDateTime),
+    Column("revoked_at", UtcDateTime),
+    Index("ix_api_keys_workspace", "workspace_id", "id"),
+)
+
+events = Table(
+    "events",
+    metadata,
+    Column(
+        "seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
+    # The appending transaction's id on PostgreSQL (0 on SQLite): consumers read
+    # in (txid, seq) order up to the oldest transaction still running, so an
+    # event committed late can never fall behind a consumer's cursor.
+    Column("txid", BigInteger, nullable=False),
+    _workspace(),
+    Column("message_id", String(200), nullable=False),
+    Column("type", String(20), nullable=False),
+    Column("event", String(200)),
+    Column("user_id", String(200)),
+    Column("anonymous_id", String(200)),
+    Column("profile_id", String(40), info={"profile_id": True}),
+    Column("properties", Json, nullable=False),
+    Column("payload", Json, nullable=False),
+    Column("timestamp", BigInteger, nullable=False),
+    Column("received_at", BigInteger, nullable=False),
+    Column("origin", String(20), nullable=False),
+    UniqueConstraint("workspace_id", "message_id", name="uq_events_message"),
+    Index("ix_events_position", "txid", "seq"),
+    Index("ix_events_profile", "workspace_id", "profile_id", "timestamp"),
+    sqlite_autoincrement=True,
+)
+
+consumer_cursors = Table(
+    "consumer_cursors",
+    metadata,
+    Column("consumer", String(100), primary_key=True),
+    Column("partition", Integer, primary_key=True),
+    Column("txid", BigInteger, nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    # Watermark: every event received before this instant (µs) is processed.
+    Column("watermark", BigInteger, nullable=False),
+    # A horizon waiting to become the watermark once all transactions that
+    # were running when it was taken have finished (see storage/sql/events.py).
+    Column("pending_at", BigInteger),
+    Column("pending_bound", BigInteger),
+)
+
+documents = Table(
+    "documents",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    _workspace(),
+    Column("kind", String(50), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("spec", Json, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    UniqueConstraint("workspace_id", "kind", "name", name="uq_documents_name"),
+)
+
+document_refs = Table(
+    "document_refs",
+    metadata,
+    _workspace(primary_key=True),
+    Column("from_kind", String(50), primary_key=True),
+    Column("from_name", String(200), primary_key=True),
+    Column("to_kind", String(50), primary_key=True),
+    Column("to_name", String(200), primary_key=True),
+    Index("ix_document_refs_target", "workspace_id", "to_kind", "to_name"),
+)

@@ -1,0 +1,74 @@
+"""`Database` on SQLAlchemy: SQLite file (embedded default) or PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import cached_property
+
+from sqlalchemy import Connection, Engine
+
+from clarion.storage.erasure import erase_profile
+from clarion.storage.sql.documents import SqlDocuments
+from clarion.storage.sql.engine import make_engine
+from clarion.storage.sql.events import SqlEventLog
+from clarion.storage.sql.workspaces import SqlKeys, SqlWorkspaces
+
+
+class SqlTx:
+    """One transaction on one connection; repositories are made on first use."""
+
+    def __init__(self, conn: Connection, dialect: str) -> None:
+        self.conn = conn
+        self.dialect = dialect
+
+    @cached_property
+    def workspaces(self) -> SqlWorkspaces:
+        return SqlWorkspaces(self.conn)
+
+    @cached_property
+    def keys(self) -> SqlKeys:
+        return SqlKeys(self.conn)
+
+    @cached_property
+    def events(self) -> SqlEventLog:
+        return SqlEventLog(self.conn, self.dialect)
+
+    @cached_property
+    def documents(self) -> SqlDocuments:
+        return SqlDocuments(self.conn)
+
+    def erase_profile(self, workspace_id: str, profile_id: str) -> dict[str, int]:
+        """Run every registered erasure hook for one profile in this transaction."""
+        return erase_profile(self, workspace_id, profile_id)
+
+
+class SqlDatabase:
+    """A SQLAlchemy-backed `Database`."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @classmethod
+    def from_url(cls, url: str) -> SqlDatabase:
+        """Open (without migrating) the database at `url`."""
+        return cls(make_engine(url))
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @contextmanager
+    def read(self) -> Iterator[SqlTx]:
+        with self.engine.connect() as conn, conn.begin():
+            yield SqlTx(conn, self.dialect)
+
+    @contextmanager
+    def write(self) -> Iterator[SqlTx]:
+        with self.engine.connect() as conn:
+            conn.execution_options(clarion_write=True)
+            with conn.begin():
+                yield SqlTx(conn, self.dialect)
+
+    def close(self) -> None:
+        self.engine.dispose()

@@ -1,0 +1,150 @@
+"""Applied definition documents and their references, in SQL."""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, delete, select, update
+
+from clarion.ids import new_id
+from clarion.model.documents import Ref, StoredDocument
+from clarion.storage.base import Page
+from clarion.storage.schema import document_refs, documents
+
+
+def _document(row: Any) -> StoredDocument:
+    return StoredDocument(
+        id=row.id,
+        workspace_id=row.workspace_id,
+        kind=row.kind,
+        name=row.name,
+        version=row.version,
+        spec=row.spec,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+class SqlDocuments:
+    """`DocumentRepo` on a SQLAlchemy connection."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    def get(self, workspace_id: str, kind: str, name: str) -> StoredDocument | None:
+        row = self._conn.execute(
+            select(documents).where(
+                documents.c.workspace_id == workspace_id,
+                documents.c.kind == kind,
+                documents.c.name == name,
+            )
+        ).first()
+        return _document(row) if row else None
+
+    def get_by_id(self, workspace_id: str, doc_id: str) -> StoredDocument | None:
+        row = self._conn.execute(
+            select(documents).where(
+                documents.c.workspace_id == workspace_id, documents.c.id == doc_id
+            )
+        ).first()
+        return _document(row) if row else None
+
+    def list(
+        self, workspace_id: str, kind: str | None, page: Page
+    ) -> builtins.list[StoredDocument]:
+        query = (
+            select(documents)
+            .where(documents.c.workspace_id == workspace_id)
+            .order_by(documents.c.id)
+            .limit(page.limit)
+        )
+        if kind:
+            query = query.where(documents.c.kind == kind)
+        if page.after:
+            query = query.where(documents.c.id > page.after)
+        return [_document(r) for r in self._conn.execute(query)]
+
+    def put(
+        self, workspace_id: str, kind: str, name: str, spec: dict[str, Any], now: datetime
+    ) -> tuple[StoredDocument, str]:
+        current = self.get(workspace_id, kind, name)
+        if current is None:
+            doc = StoredDocument(new_id(), workspace_id, kind, name, 1, spec, now, now)
+            self._conn.execute(
+                documents.insert().values(
+                    id=doc.id,
+                    workspace_id=workspace_id,
+                    kind=kind,
+                    name=name,
+                    version=1,
+                    spec=spec,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+            return doc, "created"
+        if current.spec == spec:
+            return current, "unchanged"
+        self._conn.execute(
+            update(documents)
+            .where(documents.c.id == current.id)
+            .values(spec=spec, version=current.version + 1, updated_at=now)
+        )
+        changed = StoredDocument(
+            current.id,
+            workspace_id,
+            kind,
+            name,
+            current.version + 1,
+            spec,
+            current.created_at,
+            now,
+        )
+        return changed, "updated"
+
+    def delete(self, workspace_id: str, kind: str, name: str) -> bool:
+        self.set_refs(workspace_id, Ref(kind, name), [])
+        result = self._conn.execute(
+            delete(documents).where(
+                documents.c.workspace_id == workspace_id,
+                documents.c.kind == kind,
+                documents.c.name == name,
+            )
+        )
+        return result.rowcount > 0
+
+    def set_refs(self, workspace_id: str, source: Ref, targets: Sequence[Ref]) -> None:
+        self._conn.execute(
+            delete(document_refs).where(
+                document_refs.c.workspace_id == workspace_id,
+                document_refs.c.from_kind == source.kind,
+                document_refs.c.from_name == source.name,
+            )
+        )
+        rows = [
+            {
+                "workspace_id": workspace_id,
+                "from_kind": source.kind,
+                "from_name": source.name,
+                "to_kind": t.kind,
+                "to_name": t.name,
+            }
+            for t in sorted(set(targets))
+        ]
+        if rows:
+            self._conn.execute(document_refs.insert(), rows)
+
+    def referrers(self, workspace_id: str, target: Ref) -> builtins.list[Ref]:
+        rows = self._conn.execute(
+            select(document_refs.c.from_kind, document_refs.c.from_name)
+            .where(
+                document_refs.c.workspace_id == workspace_id,
+                document_refs.c.to_kind == target.kind,
+                document_refs.c.to_name == target.name,
+            )
+            .order_by(document_refs.c.from_kind, document_refs.c.from_name)
+        )
+        return [Ref(r.from_kind, r.from_name) for r in rows]

@@ -1,0 +1,197 @@
+"""The event log in SQL: durable appends, and cursors that never skip an event.
+
+Ordering. Consumers read in `(txid, seq)` order. On SQLite one writer at a time
+assigns `seq` inside its write lock, so `txid` is always 0 and `seq` order is
+commit order. On PostgreSQL several transactions append at once: a `seq` taken
+by one may commit after a higher one. Each row therefore records its
+transaction id, and a consumer only reads rows whose `txid` is below the
+snapshot's `xmin`: every transaction below it has finished, so no row can ever
+appear behind the cursor.
+
+Watermark. A consumer's watermark W means "every event received before W is
+processed". A poll reads the time P first, then takes its own transaction id
+X (ids are handed out in increasing order). An append takes its transaction id
+first and its `received_at` after, so any append with an id above X has
+`received_at` >= P. Once a later poll's snapshot `xmin` is above X, every
+transaction up to X has finished and its events were visible to that poll; when
+the consumer has caught up with that poll, P becomes the watermark. On SQLite,
+where a consumer polls inside the write lock, no append is half-done and P is
+valid at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, delete, select, text, tuple_, update
+
+from clarion.clock import to_micros
+from clarion.model.events import LoggedEvent, NewEvent, corrected_timestamp
+from clarion.storage.base import Appended, ConsumerBatch
+from clarion.storage.erasure import erasure_hook
+from clarion.storage.schema import consumer_cursors, events
+from clarion.storage.sql.dialect import insert_ignoring_conflicts
+
+_NO_XMIN = 2**62
+"""SQLite's stand-in for 'every stored row is final'."""
+
+
+def logged_event(row: Any) -> LoggedEvent:
+    """A `LoggedEvent` from an `events` row."""
+    return LoggedEvent(
+        seq=row.seq,
+        txid=row.txid,
+        workspace_id=row.workspace_id,
+        type=row.type,
+        message_id=row.message_id,
+        event=row.event,
+        user_id=row.user_id,
+        anonymous_id=row.anonymous_id,
+        profile_id=row.profile_id,
+        properties=row.properties,
+        payload=row.payload,
+        timestamp_us=row.timestamp,
+        received_at_us=row.received_at,
+        origin=row.origin,
+    )
+
+
+class SqlEventLog:
+    """`EventLog` on a SQLAlchemy connection."""
+
+    def __init__(self, conn: Connection, dialect: str) -> None:
+        self._conn = conn
+        self._pg = dialect == "postgresql"
+        self._dialect = dialect
+
+    def append(
+        self, workspace_id: str, new_events: Sequence[NewEvent], now: datetime
+    ) -> list[Appended]:
+        if not new_events:
+            return []
+        txid = self._conn.execute(text("SELECT txid_current()")).scalar_one() if self._pg else 0
+        # Taken after the transaction id exists: the watermark depends on it.
+        received = now
+        received_us = to_micros(received)
+        rows: list[dict[str, Any]] = []
+        seen: set[str] = set()
+        for e in new_events:
+            if e.message_id in seen:
+                continue
+            seen.add(e.message_id)
+            moment = corrected_timestamp(received, e.timestamp, e.sent_at)
+            rows.append(
+                {
+                    "txid": txid,
+                    "workspace_id": workspace_id,
+                    "message_id": e.message_id,
+                    "type": e.type,
+                    "event": e.event,
+                    "user_id": e.user_id,
+                    "anonymous_id": e.anonymous_id,
+                    "profile_id": e.profile_id,
+                    "properties": e.properties,
+                    "payload": e.payload,
+                    "timestamp": to_micros(moment),
+                    "received_at": received_us,
+                    "origin": e.origin,
+                }
+            )
+        stmt = insert_ignoring_conflicts(
+            self._dialect, events, "workspace_id", "message_id"
+        ).returning(events.c.message_id, events.c.seq)
+        stored = dict(self._conn.execute(stmt, rows).all())
+        return [Appended(e.message_id, stored.pop(e.message_id, None)) for e in new_events]
+
+    def _snapshot(self) -> tuple[int, int]:
+        """(xmin, bound): transactions below xmin have finished; ids above `bound`
+        (this transaction's own id) were handed out after this call began."""
+        if not self._pg:
+            return _NO_XMIN, 0
+        row = self._conn.execute(
+            text("SELECT txid_snapshot_xmin(txid_current_snapshot()), txid_current()")
+        ).one()
+        return int(row[0]), int(row[1])
+
+    def _cursor(self, consumer: str, partition: int, lock: bool) -> Any:
+        query = select(consumer_cursors).where(
+            consumer_cursors.c.consumer == consumer, consumer_cursors.c.partition == partition
+        )
+        return self._conn.execute(query.with_for_update() if lock else query).first()
+
+    def poll(self, consumer: str, limit: int, now: datetime, partition: int = 0) -> ConsumerBatch:
+        horizon_us = to_micros(now)
+        xmin, bound = self._snapshot()
+        self._conn.execute(
+            insert_ignoring_conflicts(
+                self._dialect, consumer_cursors, "consumer", "partition"
+            ).values(consumer=consumer, partition=partition, txid=0, seq=0, watermark=0)
+        )
+        cursor = self._cursor(consumer, partition, lock=True)
+        rows = self._conn.execute(
+            select(events)
+            .where(
+                tuple_(events.c.txid, events.c.seq) > tuple_(cursor.txid, cursor.seq),
+                events.c.txid < xmin,
+            )
+            .order_by(events.c.txid, events.c.seq)
+            .limit(limit)
+        ).all()
+        return ConsumerBatch(
+            consumer=consumer,
+            partition=partition,
+            events=[logged_event(r) for r in rows],
+            caught_up=len(rows) < limit,
+            horizon_us=horizon_us,
+            xmin=xmin,
+            bound=bound,
+        )
+
+    def advance(self, batch: ConsumerBatch) -> None:
+        cursor = self._cursor(batch.consumer, batch.partition, lock=False)
+        values: dict[str, Any] = {}
+        if batch.events:
+            values["txid"], values["seq"] = batch.events[-1].position
+        if batch.caught_up:
+            watermark, pending_at, pending_bound = (
+                cursor.watermark,
+                cursor.pending_at,
+                cursor.pending_bound,
+            )
+            if pending_at is not None and pending_bound < batch.xmin:
+                watermark, pending_at = max(watermark, pending_at), None
+            if pending_at is None:
+                if batch.bound <= batch.xmin:  # nothing else was running: valid now
+                    watermark = max(watermark, batch.horizon_us)
+                else:
+                    pending_at, pending_bound = batch.horizon_us, batch.bound
+            values.update(watermark=watermark, pending_at=pending_at, pending_bound=pending_bound)
+        if values:
+            self._conn.execute(
+                update(consumer_cursors)
+                .where(
+                    consumer_cursors.c.consumer == batch.consumer,
+                    consumer_cursors.c.partition == batch.partition,
+                )
+                .values(**values)
+            )
+
+    def watermark(self, consumer: str, partition: int = 0) -> int | None:
+        cursor = self._cursor(consumer, partition, lock=False)
+        return cursor.watermark if cursor else None
+
+    def position(self, consumer: str, partition: int = 0) -> tuple[int, int]:
+        cursor = self._cursor(consumer, partition, lock=False)
+        return (cursor.txid, cursor.seq) if cursor else (0, 0)
+
+
+@erasure_hook("events")
+def _erase_events(tx: Any, workspace_id: str, profile_id: str) -> int:
+    result = tx.conn.execute(
+        delete(events).where(
+            events.c.workspace_id == workspace_id, events.c.profile_id == profile_id
+        )
+    )
+    return int(result.rowcount)

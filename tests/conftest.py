@@ -1,0 +1,164 @@
+"""Shared fixtures: a fake clock, databases on every backend, an app and its client.
+
+PostgreSQL tests use the server at CLARION_TEST_PG (default the local one).
+Where it does not answer they skip locally and fail under CI=true.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+
+from clarion.api.app import create_app
+from clarion.config import Settings
+from clarion.storage.schema import metadata
+from clarion.storage.sql import SqlDatabase
+from clarion.storage.sql.migrate import upgrade
+from clarion.testing import FakeClock
+from clarion.workspaces import create_workspace
+
+PG_ADMIN_URL = os.environ.get("CLARION_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+IN_CI = os.environ.get("CI", "").lower() == "true"
+ADMIN_KEY = "test-admin-bootstrap-key"
+
+
+def pg_admin() -> psycopg.Connection:
+    """An autocommit connection to the test server's maintenance database, or skip/fail."""
+    try:
+        return psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=3)
+    except psycopg.OperationalError as exc:
+        if IN_CI:
+            pytest.fail(f"PostgreSQL is required in CI and does not answer: {exc}")
+        pytest.skip(f"PostgreSQL does not answer at {PG_ADMIN_URL}; CI runs these tests")
+
+
+def new_pg_database() -> str:
+    """Create an empty database on the test server; returns its SQLAlchemy URL."""
+    name = f"clarion_test_{uuid.uuid4().hex[:12]}"
+    with pg_admin() as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    base = PG_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1)
+    return f"{base}/{name}"
+
+
+def drop_pg_database(url: str) -> None:
+    name = url.rsplit("/", 1)[1]
+    with pg_admin() as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    """A migrated PostgreSQL database shared by the session (tables emptied per test)."""
+    url = new_pg_database()
+    database = SqlDatabase.from_url(url)
+    upgrade(database.engine)
+    database.close()
+    yield url
+    drop_pg_database(url)
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file that each test copies."""
+    path = tmp_path_factory.mktemp("template") / "clarion.db"
+    database = SqlDatabase.from_url(f"sqlite:///{path}")
+    upgrade(database.engine)
+    database.close()
+    return path
+
+
+def empty_tables(database: SqlDatabase) -> None:
+    names = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
+    with database.engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE TABLE {names} RESTART IDENTITY CASCADE"))
+
+
+def open_backend(request: pytest.FixtureRequest, backend: str, tmp_path: Path) -> SqlDatabase:
+    """A migrated, empty database on `backend`."""
+    if backend == "sqlite":
+        path = tmp_path / "clarion.db"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        return SqlDatabase.from_url(f"sqlite:///{path}")
+    database = SqlDatabase.from_url(request.getfixturevalue("pg_url"))
+    empty_tables(database)
+    return database
+
+
+BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+
+
+@pytest.fixture(params=BACKENDS)
+def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SqlDatabase]:
+    """A migrated, empty database; tests using it run on SQLite and on PostgreSQL."""
+    database = open_backend(request, request.param, tmp_path)
+    yield database
+    database.close()
+
+
+@pytest.fixture
+def sqlite_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SqlDatabase]:
+    """A migrated, empty SQLite database (for tests that need only one backend)."""
+    database = open_backend(request, "sqlite", tmp_path)
+    yield database
+    database.close()
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@dataclass
+class WorkspaceKeys:
+    """A test workspace and its two first keys."""
+
+    id: str
+    write_key: str
+    secret_key: str
+
+    @property
+    def auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.secret_key}"}
+
+
+def make_workspace(app: FastAPI, name: str = "Acme") -> WorkspaceKeys:
+    services = app.state.services
+    created = create_workspace(services.db, services.clock, name)
+    return WorkspaceKeys(created.workspace.id, created.write_key, created.secret_key)
+
+
+def test_settings(**overrides: object) -> Settings:
+    return Settings(workers=False, admin_key=ADMIN_KEY, **overrides)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def app(sqlite_db: SqlDatabase, clock: FakeClock) -> FastAPI:
+    """An app on SQLite with the fake clock and no background workers."""
+    return create_app(test_settings(), db=sqlite_db, clock=clock)
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def ws(app: FastAPI) -> WorkspaceKeys:
+    return make_workspace(app, "Acme")
+
+
+@pytest.fixture
+def other_ws(app: FastAPI) -> WorkspaceKeys:
+    return make_workspace(app, "Globex")
