@@ -14,12 +14,14 @@ from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     ForeignKey,
     Index,
     Integer,
     MetaData,
     String,
+    Text,
     Table,
     UniqueConstraint,
 )
@@ -137,4 +139,103 @@ document_refs = Table(
     Column("to_kind", String(50), primary_key=True),
     Column("to_name", String(200), primary_key=True),
     Index("ix_document_refs_target", "workspace_id", "to_kind", "to_name"),
+)
+
+
+# --- profiles, identities and consent (ingestion and identity) ---------------
+
+profiles = Table(
+    "profiles",
+    metadata,
+    Column("id", String(40), primary_key=True, info={"profile_id": True}),
+    _workspace(),
+    Column("traits", Json, nullable=False),
+    # When each trait key was last set (µs), for last-writer-wins merges.
+    Column("trait_times", Json, nullable=False),
+    Column("timezone", String(64)),
+    Column("locale", String(35)),
+    Column("is_test", Boolean, nullable=False, default=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Index("ix_profiles_workspace", "workspace_id", "id"),
+)
+
+identities = Table(
+    "identities",
+    metadata,
+    _workspace(primary_key=True),
+    Column("namespace", String(50), primary_key=True),
+    Column("value", String(300), primary_key=True),
+    Column("profile_id", String(40), nullable=False, info={"profile_id": True}),
+    Column("created_at", UtcDateTime, nullable=False),
+    Index("ix_identities_profile", "workspace_id", "profile_id"),
+)
+
+profile_merges = Table(
+    "profile_merges",
+    metadata,
+    _workspace(primary_key=True),
+    # A merged-away id points at the profile that absorbed it.
+    Column("merged_id", String(40), primary_key=True, info={"profile_id": True}),
+    Column("survivor_id", String(40), nullable=False, info={"profile_id": True}),
+    Column("reason", String(200), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Index("ix_profile_merges_survivor", "workspace_id", "survivor_id"),
+)
+
+subscription_groups = Table(
+    "subscription_groups",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    _workspace(),
+    Column("name", String(200), nullable=False),
+    Column("channel", String(30), nullable=False),
+    # "opt_in": nobody is subscribed until they say so; "opt_out": everyone is
+    # until they say otherwise.
+    Column("default_status", String(10), nullable=False),
+    Column("description", Text, nullable=False, default=""),
+    Column("created_at", UtcDateTime, nullable=False),
+    UniqueConstraint("workspace_id", "name", name="uq_subscription_groups_name"),
+)
+
+subscriptions = Table(
+    "subscriptions",
+    metadata,
+    _workspace(primary_key=True),
+    Column("profile_id", String(40), primary_key=True, info={"profile_id": True}),
+    Column("channel", String(30), primary_key=True),
+    # The subscription group's name, or "" for the whole channel.
+    Column("group", String(200), primary_key=True),
+    Column("status", String(15), nullable=False),
+    Column("source", String(30), nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+address_subscriptions = Table(
+    "address_subscriptions",
+    metadata,
+    _workspace(primary_key=True),
+    Column("channel", String(30), primary_key=True),
+    # SHA-256 of the normalised address: what survives an erasure.
+    Column("address_hash", String(64), primary_key=True),
+    Column("group", String(200), primary_key=True),
+    Column("address", String(320)),
+    Column("status", String(15), nullable=False),
+    Column("source", String(30), nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+consent_history = Table(
+    "consent_history",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    _workspace(),
+    Column("profile_id", String(40), info={"profile_id": True}),
+    Column("address_hash", String(64)),
+    Column("channel", String(30), nullable=False),
+    Column("group", String(200), nullable=False),
+    Column("status", String(15), nullable=False),
+    Column("source", String(30), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Index("ix_consent_history_profile", "workspace_id", "profile_id"),
 )
