@@ -9,9 +9,10 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -21,6 +22,8 @@ from sqlalchemy import text
 
 from clarion.api.app import create_app
 from clarion.config import Settings
+from clarion.documents import DocumentKind, ValidationContext
+from clarion.model.documents import Problem, Ref
 from clarion.storage.schema import metadata
 from clarion.storage.sql import SqlDatabase
 from clarion.storage.sql.migrate import upgrade
@@ -138,14 +141,35 @@ def make_workspace(app: FastAPI, name: str = "Acme") -> WorkspaceKeys:
     return WorkspaceKeys(created.workspace.id, created.write_key, created.secret_key)
 
 
-def test_settings(**overrides: object) -> Settings:
+def settings_for_tests(**overrides: object) -> Settings:
     return Settings(workers=False, admin_key=ADMIN_KEY, **overrides)  # type: ignore[arg-type]
+
+
+class NoteKind(DocumentKind):
+    """A test kind: a `text`, and optional `links` to other notes by name."""
+
+    kind = "note"
+
+    def validate(self, spec: Mapping[str, Any], ctx: ValidationContext) -> list[Problem]:
+        problems = []
+        if not isinstance(spec.get("text"), str):
+            problems.append(Problem("text", "a note needs a text"))
+        links = spec.get("links", [])
+        if not isinstance(links, list) or not all(isinstance(x, str) for x in links):
+            problems.append(Problem("links", "links is a list of note names"))
+        return problems
+
+    def references(self, spec: Mapping[str, Any]) -> list[Ref]:
+        links = spec.get("links", [])
+        return (
+            [Ref("note", x) for x in links if isinstance(x, str)] if isinstance(links, list) else []
+        )
 
 
 @pytest.fixture
 def app(sqlite_db: SqlDatabase, clock: FakeClock) -> FastAPI:
-    """An app on SQLite with the fake clock and no background workers."""
-    return create_app(test_settings(), db=sqlite_db, clock=clock)
+    """An app on SQLite with the fake clock, no background workers, and the `note` test kind."""
+    return create_app(settings_for_tests(), db=sqlite_db, clock=clock, extra_kinds=[NoteKind()])
 
 
 @pytest.fixture
@@ -162,3 +186,44 @@ def ws(app: FastAPI) -> WorkspaceKeys:
 @pytest.fixture
 def other_ws(app: FastAPI) -> WorkspaceKeys:
     return make_workspace(app, "Globex")
+
+
+class LiveServer:
+    """A real uvicorn server for an app, on a free loopback port, in a thread."""
+
+    def __init__(self, app: FastAPI) -> None:
+        import socket
+        import threading
+
+        import uvicorn
+
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
+        self.port = sock.getsockname()[1]
+        sock.close()
+        self.url = f"http://127.0.0.1:{self.port}"
+        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, daemon=True)
+
+    def __enter__(self) -> LiveServer:
+        import time
+
+        self._thread.start()
+        deadline = time.monotonic() + 30
+        while not self._server.started:  # readiness, not a timing assumption
+            if time.monotonic() > deadline or not self._thread.is_alive():
+                raise RuntimeError("the test server did not start")
+            time.sleep(0.01)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=30)
+
+
+@pytest.fixture
+def live_server(app: FastAPI) -> Iterator[LiveServer]:
+    """The test app served over real HTTP."""
+    with LiveServer(app) as server:
+        yield server

@@ -41,10 +41,31 @@ def create(
 
 
 @app.command("list")
-def list_(workspace: str = WorkspaceOption, db: str | None = DbOption) -> None:
+def list_(
+    workspace: str = WorkspaceOption,
+    db: str | None = DbOption,
+    as_json: bool = typer.Option(False, "--json", help="print a JSON array"),
+) -> None:
     """List a workspace's keys (prefixes only)."""
     with database(db).read() as tx:
         rows = tx.keys.list(workspace, Page(limit=10_000))
+    if as_json:
+        typer.echo(
+            json.dumps(
+                [
+                    {
+                        "id": k.id,
+                        "name": k.name,
+                        "kind": k.kind.value,
+                        "role": k.role.value if k.role else None,
+                        "prefix": k.prefix,
+                        "revoked": k.revoked_at is not None,
+                    }
+                    for k in rows
+                ]
+            )
+        )
+        return
     table = Table("id", "name", "kind", "role", "prefix", "revoked")
     for key in rows:
         table.add_row(

@@ -32,10 +32,16 @@ def create(
 
 
 @app.command("list")
-def list_(db: str | None = DbOption) -> None:
+def list_(
+    db: str | None = DbOption,
+    as_json: bool = typer.Option(False, "--json", help="print a JSON array"),
+) -> None:
     """List workspaces."""
     with database(db).read() as tx:
         rows = tx.workspaces.list(Page(limit=10_000))
+    if as_json:
+        typer.echo(json.dumps([{"id": w.id, "name": w.name} for w in rows]))
+        return
     table = Table("id", "name", "created")
     for ws in rows:
         table.add_row(ws.id, ws.name, ws.created_at.isoformat())

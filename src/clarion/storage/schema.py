@@ -21,8 +21,8 @@ from sqlalchemy import (
     Integer,
     MetaData,
     String,
-    Text,
     Table,
+    Text,
     UniqueConstraint,
 )
 

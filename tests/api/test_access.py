@@ -1,0 +1,165 @@
+"""Access control on every endpoint: no key, wrong key kind, wrong role, wrong workspace.
+
+New endpoints are covered automatically by the first three tests; an endpoint
+with path parameters must also be listed in OBJECT_ROUTES (a test enforces it)
+with a way to create its object in one workspace, so that another workspace's
+key is shown to get 404.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from clarion.model.roles import KeyKind, Role
+from clarion.workspaces import issue_key
+from tests.conftest import WorkspaceKeys
+
+PUBLIC = {("GET", "/health")}
+"""Routes that answer without any key."""
+
+INGESTION_PREFIXES = (
+    "/v1/identify",
+    "/v1/track",
+    "/v1/page",
+    "/v1/screen",
+    "/v1/group",
+    "/v1/alias",
+    "/v1/batch",
+    "/v1/cloudevents",
+)
+"""Routes that accept the public write key."""
+
+BOOTSTRAP = {("POST", "/v1/workspaces")}
+"""Routes that take the server's admin bootstrap key, not a workspace key."""
+
+
+def api_routes(app: FastAPI) -> list[tuple[str, str]]:
+    """Every (method, path) of the OpenAPI document: what the API offers."""
+    return [
+        (method.upper(), path)
+        for path, operations in app.openapi()["paths"].items()
+        for method in operations
+    ]
+
+
+def fill(path: str, values: dict[str, str] | None = None) -> str:
+    values = values or {}
+    return re.sub(r"\{(\w+)(:\w+)?\}", lambda m: values.get(m.group(1), "x"), path)
+
+
+def key_with(app: FastAPI, ws: WorkspaceKeys, kind: KeyKind, role: Role | None) -> str:
+    services = app.state.services
+    with services.db.write() as tx:
+        return issue_key(tx, ws.id, kind, role, "test", services.clock.now()).token
+
+
+def is_ingestion(path: str) -> bool:
+    return path.startswith(INGESTION_PREFIXES)
+
+
+def test_every_route_needs_a_key(app: FastAPI, client: TestClient) -> None:
+    checked = 0
+    for method, path in api_routes(app):
+        if (method, path) in PUBLIC:
+            continue
+        response = client.request(method, fill(path), json={})
+        assert response.status_code == 401, f"{method} {path} answered {response.status_code}"
+        assert response.json()["error"]["code"] == "unauthorized"
+        checked += 1
+    assert checked >= 8
+
+
+def test_public_routes_answer_without_a_key(client: TestClient) -> None:
+    for method, path in PUBLIC:
+        assert client.request(method, path).status_code == 200
+
+
+def test_a_revoked_or_forged_key_is_refused(
+    app: FastAPI, client: TestClient, ws: WorkspaceKeys
+) -> None:
+    forged = ws.secret_key[:-4] + ("AAAA" if not ws.secret_key.endswith("AAAA") else "BBBB")
+    assert (
+        client.get("/v1/workspace", headers={"Authorization": f"Bearer {forged}"}).status_code
+        == 401
+    )
+    token = key_with(app, ws, KeyKind.SECRET, Role.ADMIN)
+    headers = {"Authorization": f"Bearer {token}"}
+    key_id = client.get("/v1/keys", headers=headers).json()["items"][-1]["id"]
+    assert client.delete(f"/v1/keys/{key_id}", headers=ws.auth).status_code == 204
+    assert client.get("/v1/workspace", headers=headers).status_code == 401
+
+
+def test_write_key_cannot_reach_the_management_api(
+    app: FastAPI, client: TestClient, ws: WorkspaceKeys
+) -> None:
+    headers = {"Authorization": f"Bearer {ws.write_key}"}
+    for method, path in api_routes(app):
+        if (method, path) in PUBLIC or (method, path) in BOOTSTRAP or is_ingestion(path):
+            continue
+        response = client.request(method, fill(path), json={}, headers=headers)
+        assert response.status_code == 403, f"{method} {path} answered {response.status_code}"
+
+
+def test_viewer_cannot_change_anything(app: FastAPI, client: TestClient, ws: WorkspaceKeys) -> None:
+    headers = {"Authorization": f"Bearer {key_with(app, ws, KeyKind.SECRET, Role.VIEWER)}"}
+    changed = 0
+    for method, path in api_routes(app):
+        if method == "GET" or (method, path) in BOOTSTRAP or is_ingestion(path):
+            continue
+        response = client.request(method, fill(path), json={}, headers=headers)
+        assert response.status_code == 403, f"{method} {path} answered {response.status_code}"
+        changed += 1
+    assert changed >= 4
+
+
+def test_editor_cannot_manage_keys(app: FastAPI, client: TestClient, ws: WorkspaceKeys) -> None:
+    headers = {"Authorization": f"Bearer {key_with(app, ws, KeyKind.SECRET, Role.EDITOR)}"}
+    assert client.get("/v1/keys", headers=headers).status_code == 403
+    assert client.post("/v1/keys", json={"name": "x"}, headers=headers).status_code == 403
+    assert client.get("/v1/workspace", headers=headers).status_code == 200
+
+
+# --- objects of one workspace are invisible to another -------------------------
+
+Factory = Callable[[TestClient, WorkspaceKeys], dict[str, str]]
+
+
+def _key(client: TestClient, ws: WorkspaceKeys) -> dict[str, str]:
+    created = client.post("/v1/keys", json={"name": "k", "role": "viewer"}, headers=ws.auth)
+    return {"key_id": created.json()["id"]}
+
+
+def _document(client: TestClient, ws: WorkspaceKeys) -> dict[str, str]:
+    doc = {"kind": "note", "name": "private", "text": "secret"}
+    assert client.post("/v1/apply", json=[doc], headers=ws.auth).status_code == 200
+    return {"kind": "note", "name": "private"}
+
+
+OBJECT_ROUTES: dict[str, Factory] = {
+    "/v1/keys/{key_id}": _key,
+    "/v1/documents/{kind}/{name}": _document,
+}
+
+
+def test_every_object_route_is_listed(app: FastAPI) -> None:
+    with_params = {path for _m, path in api_routes(app) if "{" in path}
+    assert with_params <= set(OBJECT_ROUTES), sorted(with_params - set(OBJECT_ROUTES))
+
+
+@pytest.mark.parametrize("path", sorted(OBJECT_ROUTES))
+def test_another_workspaces_object_is_not_found(
+    app: FastAPI, client: TestClient, ws: WorkspaceKeys, other_ws: WorkspaceKeys, path: str
+) -> None:
+    params = OBJECT_ROUTES[path](client, ws)
+    methods = [m for m, p in api_routes(app) if p == path]
+    for method in methods:
+        response = client.request(method, fill(path, params), json={}, headers=other_ws.auth)
+        assert response.status_code == 404, f"{method} {path} answered {response.status_code}"
+    # ... while the owner still sees it (the 404 is about the workspace, not the object).
+    if "GET" in methods:
+        assert client.get(fill(path, params), headers=ws.auth).status_code == 200
