@@ -227,3 +227,12 @@ def live_server(app: FastAPI) -> Iterator[LiveServer]:
     """The test app served over real HTTP."""
     with LiveServer(app) as server:
         yield server
+
+
+def drain_consumers(client: TestClient) -> int:
+    """Run the app's log consumers until they are idle (tests run without the loop thread)."""
+    from clarion.api.app import consumers
+    from clarion.processing.consumers import drain
+
+    services = client.app.state.services  # type: ignore[attr-defined]
+    return drain(services.db, services.clock, consumers(services.clock))

@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 
 from clarion.model.roles import KeyKind, Role
 from clarion.workspaces import issue_key
-from tests.conftest import WorkspaceKeys
+from tests.conftest import WorkspaceKeys, drain_consumers
 
 PUBLIC = {("GET", "/health")}
 """Routes that answer without any key."""
@@ -140,9 +140,36 @@ def _document(client: TestClient, ws: WorkspaceKeys) -> dict[str, str]:
     return {"kind": "note", "name": "private"}
 
 
+def _profile(client: TestClient, ws: WorkspaceKeys) -> dict[str, str]:
+    sent = client.post(
+        "/v1/identify",
+        json={"userId": "owner-1", "traits": {"plan": "pro"}},
+        auth=(ws.write_key, ""),
+    )
+    assert sent.status_code == 200
+    drain_consumers(client)
+    found = client.get("/v1/profiles", params={"identity": "user_id:owner-1"}, headers=ws.auth)
+    return {"profile_id": found.json()["id"]}
+
+
+def _group(client: TestClient, ws: WorkspaceKeys) -> dict[str, str]:
+    made = client.post(
+        "/v1/subscription-groups",
+        headers=ws.auth,
+        json={"name": "private-news", "channel": "email", "default": "opt_in"},
+    )
+    assert made.status_code == 201
+    return {"name": "private-news"}
+
+
 OBJECT_ROUTES: dict[str, Factory] = {
     "/v1/keys/{key_id}": _key,
     "/v1/documents/{kind}/{name}": _document,
+    "/v1/profiles/{profile_id}": _profile,
+    "/v1/profiles/{profile_id}/events": _profile,
+    "/v1/profiles/{profile_id}/subscriptions": _profile,
+    "/v1/profiles/{profile_id}/subscriptions/history": _profile,
+    "/v1/subscription-groups/{name}": _group,
 }
 
 

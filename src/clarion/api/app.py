@@ -10,12 +10,22 @@ from fastapi import FastAPI
 import clarion
 from clarion.api.errors import install_error_handlers
 from clarion.api.responses import OrjsonResponse
-from clarion.api.routers import documents, health, keys, workspaces
+from clarion.api.routers import (
+    documents,
+    health,
+    ingest,
+    keys,
+    profiles,
+    subscriptions,
+    workspaces,
+)
 from clarion.api.services import Services
 from clarion.clock import Clock, SystemClock
 from clarion.config import Settings
 from clarion.documents import DocumentKind, KindRegistry
-from clarion.processing import ConsumerLoop
+from clarion.processing import Consumer, ConsumerLoop
+from clarion.profiles import IdentityStage
+from clarion.profiles.groups import SubscriptionGroupKind
 from clarion.storage.sql import SqlDatabase
 from clarion.storage.sql.migrate import upgrade
 from clarion.workspaces import Authenticator
@@ -23,7 +33,12 @@ from clarion.workspaces import Authenticator
 
 def builtin_kinds() -> list[DocumentKind]:
     """The document kinds every app knows."""
-    return []
+    return [SubscriptionGroupKind()]
+
+
+def consumers(clock: Clock) -> list[Consumer]:
+    """The log consumers of the embedded mode, in pipeline order."""
+    return [IdentityStage(clock)]
 
 
 def open_database(url: str, *, migrate: bool = True) -> SqlDatabase:
@@ -52,7 +67,7 @@ def create_app(
         kinds=KindRegistry([*builtin_kinds(), *extra_kinds]),
         auth=Authenticator(db),
     )
-    loop = ConsumerLoop(db, clock, consumers=[])
+    loop = ConsumerLoop(db, clock, consumers=consumers(clock))
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -73,6 +88,6 @@ def create_app(
     app.state.services = services
     app.state.consumer_loop = loop
     install_error_handlers(app)
-    for module in (health, workspaces, keys, documents):
+    for module in (health, workspaces, keys, documents, ingest, profiles, subscriptions):
         app.include_router(module.router)
     return app

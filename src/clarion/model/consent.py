@@ -15,6 +15,8 @@ Effective state for a (channel, group):
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 
 WHOLE_CHANNEL = ""
@@ -89,3 +91,41 @@ def fold(*states: Status | None) -> Status | None:
     if not present:
         return None
     return Status.UNSUBSCRIBED if Status.UNSUBSCRIBED in present else Status.SUBSCRIBED
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriptionGroup:
+    """A named kind of message on one channel, with its default."""
+
+    id: str
+    workspace_id: str
+    name: str
+    channel: str
+    default: GroupDefault
+    description: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ConsentState:
+    """An explicit consent state for a (channel, group), with its provenance."""
+
+    channel: str
+    group: str
+    status: Status
+    source: str
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ConsentChange:
+    """One entry of the consent history (addresses only as hashes)."""
+
+    id: str
+    channel: str
+    group: str
+    status: Status
+    source: str
+    created_at: datetime
+    profile_id: str | None
+    address_hash: str | None

@@ -18,8 +18,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
+from clarion.model.consent import (
+    ConsentChange,
+    ConsentState,
+    GroupDefault,
+    Status,
+    SubscriptionGroup,
+)
 from clarion.model.documents import Ref, StoredDocument
 from clarion.model.events import LoggedEvent, NewEvent
+from clarion.model.profiles import Identity, ProfileRecord
 from clarion.model.roles import KeyKind, Role
 from clarion.model.workspaces import ApiKey, Workspace
 
@@ -40,6 +48,10 @@ class WorkspaceRepo(Protocol):
     def get(self, workspace_id: str) -> Workspace | None: ...
 
     def list(self, page: Page) -> builtins.list[Workspace]: ...
+
+    def settings(self, workspace_id: str) -> dict[str, Any]: ...
+
+    def set_settings(self, workspace_id: str, settings: dict[str, Any]) -> None: ...
 
 
 class KeyRepo(Protocol):
@@ -105,11 +117,38 @@ class EventLog(Protocol):
         """Append events durably (with the transaction), skipping duplicate message ids."""
         ...
 
-    def poll(self, consumer: str, limit: int, now: datetime, partition: int = 0) -> ConsumerBatch:
+    def poll(
+        self,
+        consumer: str,
+        limit: int,
+        now: datetime,
+        partition: int = 0,
+        after: str | None = None,
+    ) -> ConsumerBatch:
         """The next events after the consumer's cursor that can no longer be overtaken.
 
-        Locks the consumer's cursor for the rest of the transaction.
+        With `after`, only events that consumer has already processed (a later
+        stage sees only events the identity stage has stamped). Locks the
+        consumer's cursor for the rest of the transaction.
         """
+        ...
+
+    def lock(self, consumer: str, partition: int = 0) -> None:
+        """Hold a consumer's cursor for this transaction (serialises with that consumer)."""
+        ...
+
+    def stamp(self, stamps: Sequence[tuple[int, str]]) -> None:
+        """Set the profile id of events, as (seq, profile id) pairs."""
+        ...
+
+    def drop(self, seqs: Sequence[int]) -> None:
+        """Delete events (those of erased people that arrived after the erasure)."""
+        ...
+
+    def for_profile(
+        self, workspace_id: str, profile_id: str, limit: int, before_seq: int | None = None
+    ) -> builtins.list[LoggedEvent]:
+        """A profile's events, newest first."""
         ...
 
     def advance(self, batch: ConsumerBatch) -> None:
@@ -153,6 +192,128 @@ class DocumentRepo(Protocol):
         ...
 
 
+class ProfileRepo(Protocol):
+    """Profiles and their identities."""
+
+    def owners(self, workspace_id: str, identities: Sequence[Identity]) -> dict[Identity, str]:
+        """The profile holding each of these identities (absent ones are left out)."""
+        ...
+
+    def load(self, workspace_id: str, profile_ids: Sequence[str]) -> dict[str, ProfileRecord]:
+        """Profiles with their identities."""
+        ...
+
+    def get(self, workspace_id: str, profile_id: str) -> ProfileRecord | None: ...
+
+    def list(self, workspace_id: str, page: Page) -> builtins.list[ProfileRecord]: ...
+
+    def insert(self, records: Sequence[ProfileRecord]) -> None: ...
+
+    def update(self, records: Sequence[ProfileRecord]) -> None:
+        """Store traits, trait times, time zone, locale and updated time."""
+        ...
+
+    def delete(self, workspace_id: str, profile_ids: Sequence[str]) -> None: ...
+
+    def assign(
+        self, workspace_id: str, owners: Sequence[tuple[Identity, str]], now: datetime
+    ) -> None:
+        """Give each identity to a profile (creating or moving it)."""
+        ...
+
+    def record_merge(
+        self, workspace_id: str, merged_id: str, survivor_id: str, reason: str, now: datetime
+    ) -> None:
+        """Point a merged-away profile (and its events and consent) at the survivor."""
+        ...
+
+    def survivor(self, workspace_id: str, profile_id: str) -> str | None:
+        """The profile that absorbed `profile_id`, if it was merged away."""
+        ...
+
+
+class ConsentRepo(Protocol):
+    """Subscription groups and consent states, per profile and per address."""
+
+    def groups(self, workspace_id: str) -> builtins.list[SubscriptionGroup]: ...
+
+    def group(self, workspace_id: str, name: str) -> SubscriptionGroup | None: ...
+
+    def put_group(
+        self,
+        workspace_id: str,
+        name: str,
+        channel: str,
+        default: GroupDefault,
+        description: str,
+        now: datetime,
+    ) -> SubscriptionGroup: ...
+
+    def delete_group(self, workspace_id: str, name: str) -> bool: ...
+
+    def profile_states(self, workspace_id: str, profile_id: str) -> builtins.list[ConsentState]: ...
+
+    def address_states(
+        self, workspace_id: str, channel: str, address_hash: str
+    ) -> builtins.list[ConsentState]: ...
+
+    def set_profile_state(
+        self,
+        workspace_id: str,
+        profile_id: str,
+        channel: str,
+        group: str,
+        status: Status,
+        source: str,
+        now: datetime,
+    ) -> None: ...
+
+    def set_address_state(
+        self,
+        workspace_id: str,
+        channel: str,
+        address_hash: str,
+        address: str | None,
+        group: str,
+        status: Status,
+        source: str,
+        now: datetime,
+    ) -> None: ...
+
+    def history(
+        self, workspace_id: str, profile_id: str, page: Page
+    ) -> builtins.list[ConsentChange]: ...
+
+    def forget_address(self, workspace_id: str, channel: str, address_hash: str) -> None:
+        """Keep an address's states only as its hash (clear the address itself)."""
+        ...
+
+
+class TombstoneRepo(Protocol):
+    """Hashed identities of erased people."""
+
+    def add(self, workspace_id: str, hashes: Sequence[str], now: datetime) -> None: ...
+
+    def matching(self, workspace_id: str, hashes: Sequence[str]) -> set[str]:
+        """Which of these hashes are tombstoned."""
+        ...
+
+    def count_dropped(self, workspace_id: str, counts: dict[str, int]) -> None: ...
+
+    def dropped(self, workspace_id: str) -> int:
+        """Events dropped so far because they named an erased person."""
+        ...
+
+    def audit(
+        self,
+        workspace_id: str,
+        subject_hash: str,
+        key_id: str | None,
+        rows: dict[str, int],
+        now: datetime,
+    ) -> str: ...
+
+
 class Tx(Protocol):
     """One transaction, with a repository per concern."""
 
@@ -167,6 +328,15 @@ class Tx(Protocol):
 
     @property
     def documents(self) -> DocumentRepo: ...
+
+    @property
+    def profiles(self) -> ProfileRepo: ...
+
+    @property
+    def consent(self) -> ConsentRepo: ...
+
+    @property
+    def tombstones(self) -> TombstoneRepo: ...
 
     def erase_profile(self, workspace_id: str, profile_id: str) -> dict[str, int]:
         """Run every erasure hook for one profile; rows erased per table."""

@@ -239,3 +239,29 @@ consent_history = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Index("ix_consent_history_profile", "workspace_id", "profile_id"),
 )
+
+
+# --- erasure ---------------------------------------------------------------
+
+tombstones = Table(
+    "tombstones",
+    metadata,
+    _workspace(primary_key=True),
+    # SHA-256 of "workspace:namespace:value" of an erased identity: events for
+    # it are dropped (and counted) so SDK retries do not recreate the person.
+    Column("identity_hash", String(64), primary_key=True),
+    Column("dropped_events", BigInteger, nullable=False, default=0),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+erasures = Table(
+    "erasures",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    _workspace(),
+    # An audit record without personal data: the profile id only as a hash.
+    Column("subject_hash", String(64), nullable=False),
+    Column("key_id", String(40)),
+    Column("rows", Json, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+)

@@ -9,9 +9,12 @@ from functools import cached_property
 from sqlalchemy import Connection, Engine
 
 from clarion.storage.erasure import erase_profile
+from clarion.storage.sql.consent import SqlConsent
 from clarion.storage.sql.documents import SqlDocuments
 from clarion.storage.sql.engine import make_engine
 from clarion.storage.sql.events import SqlEventLog
+from clarion.storage.sql.profiles import SqlProfiles
+from clarion.storage.sql.tombstones import SqlTombstones
 from clarion.storage.sql.workspaces import SqlKeys, SqlWorkspaces
 
 
@@ -37,6 +40,18 @@ class SqlTx:
     @cached_property
     def documents(self) -> SqlDocuments:
         return SqlDocuments(self.conn)
+
+    @cached_property
+    def profiles(self) -> SqlProfiles:
+        return SqlProfiles(self.conn, self.dialect)
+
+    @cached_property
+    def consent(self) -> SqlConsent:
+        return SqlConsent(self.conn, self.dialect)
+
+    @cached_property
+    def tombstones(self) -> SqlTombstones:
+        return SqlTombstones(self.conn, self.dialect)
 
     def erase_profile(self, workspace_id: str, profile_id: str) -> dict[str, int]:
         """Run every registered erasure hook for one profile in this transaction."""

@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, select, text, tuple_, update
+from sqlalchemy import Connection, bindparam, delete, select, text, tuple_, update
 
 from clarion.clock import to_micros
 from clarion.model.events import LoggedEvent, NewEvent, corrected_timestamp
@@ -121,24 +121,40 @@ class SqlEventLog:
         )
         return self._conn.execute(query.with_for_update() if lock else query).first()
 
-    def poll(self, consumer: str, limit: int, now: datetime, partition: int = 0) -> ConsumerBatch:
-        horizon_us = to_micros(now)
-        xmin, bound = self._snapshot()
+    def lock(self, consumer: str, partition: int = 0) -> None:
         self._conn.execute(
             insert_ignoring_conflicts(
                 self._dialect, consumer_cursors, "consumer", "partition"
             ).values(consumer=consumer, partition=partition, txid=0, seq=0, watermark=0)
         )
-        cursor = self._cursor(consumer, partition, lock=True)
-        rows = self._conn.execute(
-            select(events)
-            .where(
-                tuple_(events.c.txid, events.c.seq) > tuple_(cursor.txid, cursor.seq),
-                events.c.txid < xmin,
-            )
-            .order_by(events.c.txid, events.c.seq)
-            .limit(limit)
-        ).all()
+        self._cursor(consumer, partition, lock=True)
+
+    def poll(
+        self,
+        consumer: str,
+        limit: int,
+        now: datetime,
+        partition: int = 0,
+        after: str | None = None,
+    ) -> ConsumerBatch:
+        horizon_us = to_micros(now)
+        xmin, bound = self._snapshot()
+        self.lock(consumer, partition)
+        cursor = self._cursor(consumer, partition, lock=False)
+        query = select(events).where(
+            tuple_(events.c.txid, events.c.seq) > tuple_(cursor.txid, cursor.seq),
+            events.c.txid < xmin,
+        )
+        if after is not None:
+            upstream = self._cursor(after, partition, lock=False)
+            upstream_position = (upstream.txid, upstream.seq) if upstream else (0, 0)
+            query = query.where(tuple_(events.c.txid, events.c.seq) <= tuple_(*upstream_position))
+            if upstream is not None:
+                # The upstream stage's watermark bounds ours.
+                horizon_us = min(horizon_us, upstream.watermark)
+            else:
+                horizon_us = 0
+        rows = self._conn.execute(query.order_by(events.c.txid, events.c.seq).limit(limit)).all()
         return ConsumerBatch(
             consumer=consumer,
             partition=partition,
@@ -177,6 +193,30 @@ class SqlEventLog:
                 )
                 .values(**values)
             )
+
+    def stamp(self, stamps: Sequence[tuple[int, str]]) -> None:
+        if stamps:
+            self._conn.execute(
+                update(events)
+                .where(events.c.seq == bindparam("s_seq"))
+                .values(profile_id=bindparam("s_pid")),
+                [{"s_seq": seq, "s_pid": pid} for seq, pid in stamps],
+            )
+
+    def drop(self, seqs: Sequence[int]) -> None:
+        if seqs:
+            self._conn.execute(delete(events).where(events.c.seq.in_(list(seqs))))
+
+    def for_profile(
+        self, workspace_id: str, profile_id: str, limit: int, before_seq: int | None = None
+    ) -> list[LoggedEvent]:
+        query = select(events).where(
+            events.c.workspace_id == workspace_id, events.c.profile_id == profile_id
+        )
+        if before_seq is not None:
+            query = query.where(events.c.seq < before_seq)
+        rows = self._conn.execute(query.order_by(events.c.seq.desc()).limit(limit))
+        return [logged_event(r) for r in rows]
 
     def watermark(self, consumer: str, partition: int = 0) -> int | None:
         cursor = self._cursor(consumer, partition, lock=False)

@@ -38,6 +38,17 @@ class SqlWorkspaces:
             query = query.where(workspaces.c.id > page.after)
         return [Workspace(r.id, r.name, r.created_at) for r in self._conn.execute(query)]
 
+    def settings(self, workspace_id: str) -> dict[str, Any]:
+        value = self._conn.execute(
+            select(workspaces.c.settings).where(workspaces.c.id == workspace_id)
+        ).scalar()
+        return dict(value or {})
+
+    def set_settings(self, workspace_id: str, settings: dict[str, Any]) -> None:
+        self._conn.execute(
+            update(workspaces).where(workspaces.c.id == workspace_id).values(settings=settings)
+        )
+
 
 def _key(row: Any) -> ApiKey:
     return ApiKey(
