@@ -162,6 +162,8 @@ def parse_message(raw: Any, intake: Intake, call_type: str | None = None) -> New
     payload = {k: raw[k] for k in _PAYLOAD_KEYS if raw.get(k) is not None}
     if context:
         payload["context"] = context
+    if kind == "identify" and "traits" not in payload and isinstance(context.get("traits"), dict):
+        payload["traits"] = context["traits"]  # RudderStack's SDKs send identify traits here
     if intake.integrations and "integrations" not in payload:
         payload["integrations"] = intake.integrations
     return NewEvent(

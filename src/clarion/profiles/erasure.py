@@ -1,8 +1,9 @@
 """GDPR erasure of a profile.
 
-Runs every erasure hook, leaves tombstones of the person's hashed identities
-(events for them that arrive later are dropped and counted), keeps their
-opt-outs as hashed addresses, and writes an audit record without personal data.
+Runs every erasure hook, leaves tombstones of the person's hashed ids (user
+and anonymous ids: events for them that arrive later are dropped and counted),
+keeps their opt-outs as hashed addresses (so a re-import of the same address is
+still opted out), and writes an audit record without personal data.
 It holds the identity stage's cursor, so it never interleaves with a batch.
 """
 
@@ -36,9 +37,10 @@ def erase_profile(
     record = tx.profiles.get(workspace_id, subject)
     if record is None:
         raise NotFound(f"no profile {profile_id!r}")
-    tx.tombstones.add(
-        workspace_id, [identity_hash(workspace_id, i) for i in record.identities], now
-    )
+    # Ids that SDK retries and queued events carry are tombstoned; addresses are
+    # not (a re-import may bring the person back), but their opt-outs stay as hashes.
+    tombstoned = [i for i in record.identities if i[0] not in ADDRESS_NAMESPACE.values()]
+    tx.tombstones.add(workspace_id, [identity_hash(workspace_id, i) for i in tombstoned], now)
     for state in tx.consent.profile_states(workspace_id, subject):
         namespace = ADDRESS_NAMESPACE.get(state.channel)
         if state.status is not Status.UNSUBSCRIBED or namespace is None:

@@ -90,16 +90,19 @@ def _answer(result: IngestResult, prefix: str | None) -> OrjsonResponse:
             return problem.field
         return f"{prefix}[{i}].{problem.field}".rstrip(".")
 
-    status = 413 if all(p.status == 413 for _, p in result.rejected) else 400
+    kept = result.accepted + result.duplicates
+    status = 413 if not kept and all(p.status == 413 for _, p in result.rejected) else 400
     body = error_body(
         "invalid_event" if status == 400 else "too_large",
         f"{where(index, first)}: {first.message}" if first.field else first.message,
         where(index, first) or None,
     )
+    # Segment's own error shape too, which its SDKs read and log.
+    body.update(code=body["error"]["code"], message=body["error"]["message"])
     if prefix is not None:
         body.update(
             success=False,
-            accepted=result.accepted + result.duplicates,
+            accepted=kept,
             rejected=[
                 {"index": i, "field": where(i, p), "message": p.message} for i, p in result.rejected
             ],

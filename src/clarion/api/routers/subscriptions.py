@@ -195,8 +195,7 @@ async def import_csv(
             "invalid_rows",
             f"line {first['line']}: {first['message']}",
             f"line {first['line']}",
-            imported=imported,
-            rejected=rejected,
         )
+        body.update(imported=imported, rejected=rejected)
         return OrjsonResponse(body, status_code=400)
     return {"imported": imported, "rejected": []}
