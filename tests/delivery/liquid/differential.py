@@ -1,0 +1,69 @@
+"""Render with the compiled engine and with python-liquid, and compare the outcomes."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from clarion.delivery.liquid import LiquidEngine
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a render produced: its output, or the type and message of its error."""
+
+    output: str | None = None
+    error_type: str | None = None
+    error_message: str | None = None
+
+    def describe(self) -> str:
+        if self.error_type is None:
+            return f"output {self.output!r}"
+        return f"{self.error_type}: {self.error_message}"
+
+
+def reference_outcome(engine: LiquidEngine, source: str, data: Mapping[str, object]) -> Outcome:
+    """python-liquid's own render of ``source`` in the engine's environment."""
+    try:
+        template = engine.env.from_string(source)
+        return Outcome(output=template.render(copy.deepcopy(dict(data))))
+    except Exception as exc:
+        return Outcome(error_type=type(exc).__name__, error_message=str(exc))
+
+
+def compiled_outcome(
+    engine: LiquidEngine, source: str, data: Mapping[str, object], *, require_compiled: bool
+) -> Outcome:
+    """The compiled engine's render of ``source``."""
+    try:
+        template = engine.compile(source)
+    except Exception as exc:
+        return Outcome(error_type=type(exc).__name__, error_message=str(exc))
+    if require_compiled:
+        assert template.is_compiled, f"fell back: {engine.metrics.fallback_reasons}"
+    try:
+        return Outcome(output=template.render(copy.deepcopy(dict(data))))
+    except Exception as exc:
+        return Outcome(error_type=type(exc).__name__, error_message=str(exc))
+
+
+def assert_same(
+    engine: LiquidEngine,
+    source: str,
+    data: Mapping[str, object] | None = None,
+    *,
+    require_compiled: bool = True,
+) -> Outcome:
+    """Assert both renderers agree, character for character; returns the outcome."""
+    data = data or {}
+    expected = reference_outcome(engine, source, data)
+    fallbacks = engine.metrics.fallback_renders
+    actual = compiled_outcome(engine, source, data, require_compiled=require_compiled)
+    assert actual == expected, (
+        f"template {source!r}\ndata {data!r}\n"
+        f"python-liquid: {expected.describe()}\ncompiled:      {actual.describe()}"
+    )
+    if require_compiled and actual.error_type != "LiquidSyntaxError":
+        assert engine.metrics.fallback_renders == fallbacks, engine.metrics.fallback_reasons
+    return expected
