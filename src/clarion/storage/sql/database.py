@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+import threading
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from functools import cached_property
 
 from sqlalchemy import Connection, Engine
@@ -63,6 +64,10 @@ class SqlDatabase:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        # SQLite has one writer at a time. Writers of this process queue on a
+        # lock that wakes the next one at once, instead of SQLite's busy handler,
+        # which sleeps in steps of up to 100 ms (other processes still use it).
+        self._write_lock = threading.Lock() if engine.dialect.name == "sqlite" else None
 
     @classmethod
     def from_url(cls, url: str) -> SqlDatabase:
@@ -80,10 +85,13 @@ class SqlDatabase:
 
     @contextmanager
     def write(self) -> Iterator[SqlTx]:
-        with self.engine.connect() as conn:
+        with self._writer(), self.engine.connect() as conn:
             conn.execution_options(clarion_write=True)
             with conn.begin():
                 yield SqlTx(conn, self.dialect)
+
+    def _writer(self) -> AbstractContextManager[object]:
+        return self._write_lock if self._write_lock is not None else nullcontext()
 
     def close(self) -> None:
         self.engine.dispose()

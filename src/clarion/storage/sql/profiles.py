@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, delete, or_, select, update
+from sqlalchemy import Connection, bindparam, delete, or_, select, update
 
 from clarion.model.profiles import Identity, ProfileRecord
 from clarion.storage.base import Page
@@ -52,17 +52,19 @@ class SqlProfiles:
 
     def owners(self, workspace_id: str, wanted: Sequence[Identity]) -> dict[Identity, str]:
         found: dict[Identity, str] = {}
-        unique = list(dict.fromkeys(wanted))
-        for chunk in _chunks(unique):
-            condition = or_(
-                *(and_(identities.c.namespace == ns, identities.c.value == v) for ns, v in chunk)
-            )
-            rows = self._conn.execute(
-                select(identities.c.namespace, identities.c.value, identities.c.profile_id).where(
-                    identities.c.workspace_id == workspace_id, condition
+        by_namespace: dict[str, list[str]] = {}
+        for namespace, value in dict.fromkeys(wanted):
+            by_namespace.setdefault(namespace, []).append(value)
+        for namespace, values in by_namespace.items():
+            for chunk in _chunks(values):
+                rows = self._conn.execute(
+                    select(identities.c.value, identities.c.profile_id).where(
+                        identities.c.workspace_id == workspace_id,
+                        identities.c.namespace == namespace,
+                        identities.c.value.in_(chunk),
+                    )
                 )
-            )
-            found.update({(r.namespace, r.value): r.profile_id for r in rows})
+                found.update({(namespace, r.value): r.profile_id for r in rows})
         return found
 
     def load(self, workspace_id: str, profile_ids: Sequence[str]) -> dict[str, ProfileRecord]:
