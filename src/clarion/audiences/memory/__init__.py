@@ -1,0 +1,19 @@
+"""The in-memory evaluator: one profile, at one instant, for real-time membership."""
+
+from clarion.audiences.memory.evaluator import (
+    CompiledAudience,
+    compile_definition,
+    evaluate,
+    next_change,
+)
+from clarion.audiences.memory.profile import AddressState, EventView, ProfileView
+
+__all__ = [
+    "AddressState",
+    "CompiledAudience",
+    "EventView",
+    "ProfileView",
+    "compile_definition",
+    "evaluate",
+    "next_change",
+]

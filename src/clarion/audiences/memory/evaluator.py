@@ -1,0 +1,62 @@
+"""Evaluate a definition against one profile, and say when time alone can change it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from clarion.audiences.memory import events, logic, profile_nodes  # noqa: F401 - registration
+from clarion.audiences.memory.compiler import Compiled, MemoryContext, compile_node
+from clarion.audiences.memory.profile import ProfileView
+from clarion.audiences.resolver import NO_REFERENCES, Resolver
+from clarion.audiences.time_rules import as_micros
+from clarion.model.audience import Definition
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledAudience:
+    """A definition compiled for the in-memory evaluator (compile once, test many profiles)."""
+
+    root: Compiled
+
+    def holds(self, profile: ProfileView, now: datetime | int) -> bool:
+        """Whether `profile` is a member at `now`."""
+        return self.root.holds(profile, as_micros(now))
+
+    def next_change(self, profile: ProfileView, now: datetime | int) -> int | None:
+        """The earliest instant (µs) after `now` at which membership may change through
+        time alone (a window expiring, a date coming closer), or None if it never will.
+
+        Only new data (events, traits, consent) changes membership before that
+        instant; the instant itself may turn out to change nothing (re-evaluate then).
+        """
+        at = as_micros(now)
+        later = [t for t in self.root.changes(profile, at) if t > at]
+        return min(later) if later else None
+
+
+def compile_definition(
+    definition: Definition, resolver: Resolver = NO_REFERENCES, path: str = "definition"
+) -> CompiledAudience:
+    """Compile a definition for the evaluator (raises `AudienceCompileError` naming the node)."""
+    return CompiledAudience(compile_node(definition, path, MemoryContext(resolver)))
+
+
+def evaluate(
+    definition: Definition,
+    profile: ProfileView,
+    now: datetime | int,
+    resolver: Resolver = NO_REFERENCES,
+) -> bool:
+    """Whether `profile` is a member of the audience `definition` at `now`."""
+    return compile_definition(definition, resolver).holds(profile, now)
+
+
+def next_change(
+    definition: Definition,
+    profile: ProfileView,
+    now: datetime | int,
+    resolver: Resolver = NO_REFERENCES,
+) -> int | None:
+    """When time alone may next change `profile`'s membership (µs), or None."""
+    return compile_definition(definition, resolver).next_change(profile, now)

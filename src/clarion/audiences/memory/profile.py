@@ -1,0 +1,52 @@
+"""What the in-memory evaluator sees of one profile."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from clarion.model.events import LoggedEvent
+
+
+@dataclass(frozen=True, slots=True)
+class EventView:
+    """One event of the profile: its type, name, corrected time (µs) and properties."""
+
+    type: str
+    event: str | None
+    timestamp: int
+    properties: Mapping[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, logged: LoggedEvent) -> EventView:
+        """The view of a logged event."""
+        return cls(logged.type, logged.event, logged.timestamp_us, logged.properties)
+
+
+@dataclass(frozen=True, slots=True)
+class AddressState:
+    """An explicit consent state of an address (`group` "" for the whole channel)."""
+
+    channel: str
+    group: str
+    address: str
+    status: str
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileView:
+    """One profile: traits, identities, consent and its events (stamped with its id).
+
+    `subscriptions` maps `(channel, group)` to the profile's explicit status
+    (`group` "" for the whole channel); `address_states` may hold states of any
+    address: only those of the profile's own addresses count.
+    """
+
+    id: str
+    traits: Mapping[str, Any] = field(default_factory=dict)
+    identities: Sequence[tuple[str, str]] = ()
+    subscriptions: Mapping[tuple[str, str], str] = field(default_factory=dict)
+    address_states: Sequence[AddressState] = ()
+    events: Sequence[EventView] = ()
+    timezone: str | None = None

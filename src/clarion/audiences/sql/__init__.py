@@ -1,0 +1,1 @@
+"""The SQL compiler: definitions to sqlglot expressions, generated per dialect."""
