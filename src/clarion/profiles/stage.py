@@ -42,6 +42,8 @@ class IdentityStage:
 
     def __init__(self, clock: Clock) -> None:
         self._clock = clock
+        self._new_identities = 0
+        self._known_identities = 0
 
     def handle(self, tx: Tx, batch: ConsumerBatch) -> None:
         now = self._clock.now()
@@ -50,7 +52,13 @@ class IdentityStage:
         )
         for workspace_id, group in by_workspace:
             rules = IdentityRules.from_settings(tx.workspaces.settings(workspace_id))
-            _Batch(tx, workspace_id, rules, now).run(list(group))
+            work = _Batch(tx, workspace_id, rules, now)
+            work.run(list(group))
+            self._new_identities += len(work.ws.assigned)
+        if self._new_identities > max(2_000, self._known_identities):
+            tx.profiles.refresh_statistics()
+            self._known_identities += self._new_identities
+            self._new_identities = 0
 
 
 class _Batch:
@@ -95,6 +103,8 @@ class _Batch:
         return sorted(identities, key=lambda i: priority(i[0]))
 
     def _tombstoned(self, wanted: dict[int, list[Identity]]) -> set[int]:
+        if not self.tx.tombstones.any(self.ws.workspace_id):
+            return set()
         hashes = {
             seq: [identity_hash(self.ws.workspace_id, i) for i in ids]
             for seq, ids in wanted.items()

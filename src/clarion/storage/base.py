@@ -231,6 +231,10 @@ class ProfileRepo(Protocol):
         """The profile that absorbed `profile_id`, if it was merged away."""
         ...
 
+    def refresh_statistics(self) -> None:
+        """Let the query planner see how large profiles and identities have grown."""
+        ...
+
 
 class ConsentRepo(Protocol):
     """Subscription groups and consent states, per profile and per address."""
@@ -293,6 +297,10 @@ class TombstoneRepo(Protocol):
     """Hashed identities of erased people."""
 
     def add(self, workspace_id: str, hashes: Sequence[str], now: datetime) -> None: ...
+
+    def any(self, workspace_id: str) -> bool:
+        """Whether anyone was ever erased in the workspace."""
+        ...
 
     def matching(self, workspace_id: str, hashes: Sequence[str]) -> set[str]:
         """Which of these hashes are tombstoned."""

@@ -25,7 +25,19 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, select, text, tuple_, update
+from sqlalchemy import (
+    BigInteger,
+    Connection,
+    String,
+    bindparam,
+    column,
+    delete,
+    select,
+    text,
+    tuple_,
+    update,
+    values,
+)
 
 from clarion.clock import to_micros
 from clarion.model.events import LoggedEvent, NewEvent, corrected_timestamp
@@ -195,12 +207,24 @@ class SqlEventLog:
             )
 
     def stamp(self, stamps: Sequence[tuple[int, str]]) -> None:
-        if stamps:
+        if not stamps:
+            return
+        if not self._pg:
             self._conn.execute(
                 update(events)
                 .where(events.c.seq == bindparam("s_seq"))
                 .values(profile_id=bindparam("s_pid")),
                 [{"s_seq": seq, "s_pid": pid} for seq, pid in stamps],
+            )
+            return
+        # PostgreSQL: one UPDATE ... FROM (VALUES ...) per chunk rather than a
+        # statement per row.
+        for start in range(0, len(stamps), 1000):
+            rows = values(column("s_seq", BigInteger), column("s_pid", String), name="stamps").data(
+                list(stamps[start : start + 1000])
+            )
+            self._conn.execute(
+                update(events).where(events.c.seq == rows.c.s_seq).values(profile_id=rows.c.s_pid)
             )
 
     def drop(self, seqs: Sequence[int]) -> None:

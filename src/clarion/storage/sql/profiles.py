@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, or_, select, update
+from sqlalchemy import Connection, bindparam, delete, or_, select, text, update
 
 from clarion.model.profiles import Identity, ProfileRecord
 from clarion.storage.base import Page
@@ -243,6 +243,14 @@ class SqlProfiles:
                     for r in best.values()
                 ],
             )
+
+    def refresh_statistics(self) -> None:
+        # PostgreSQL plans identity lookups from table statistics; on a young,
+        # fast-growing table they say "empty" until autovacuum's next round and
+        # point lookups degrade into scans. SQLite always uses the primary key.
+        if self._dialect == "postgresql":
+            self._conn.execute(text("ANALYZE identities"))
+            self._conn.execute(text("ANALYZE profiles"))
 
     def survivor(self, workspace_id: str, profile_id: str) -> str | None:
         return self._conn.execute(

@@ -36,6 +36,16 @@ class SqlTombstones:
                 ],
             )
 
+    def any(self, workspace_id: str) -> bool:
+        return (
+            self._conn.execute(
+                select(tombstones.c.identity_hash)
+                .where(tombstones.c.workspace_id == workspace_id)
+                .limit(1)
+            ).first()
+            is not None
+        )
+
     def matching(self, workspace_id: str, hashes: Sequence[str]) -> set[str]:
         if not hashes:
             return set()
