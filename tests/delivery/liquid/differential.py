@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from clarion.delivery.liquid import LiquidEngine
+
+_ADDRESS = re.compile(r"0x[0-9a-f]{6,}", re.IGNORECASE)
+
+
+def _without_addresses(text: str | None) -> str | None:
+    """Object reprs (``<... object at 0x7f...>``) differ between any two parses."""
+    return None if text is None else _ADDRESS.sub("0xADDRESS", text)
 
 
 @dataclass(frozen=True)
@@ -16,6 +24,10 @@ class Outcome:
     output: str | None = None
     error_type: str | None = None
     error_message: str | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "output", _without_addresses(self.output))
+        object.__setattr__(self, "error_message", _without_addresses(self.error_message))
 
     def describe(self) -> str:
         if self.error_type is None:

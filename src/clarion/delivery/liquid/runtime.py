@@ -161,9 +161,12 @@ class RenderState:
                 "maximum context depth reached, possible recursive render", token=None
             )
         carry = reduce(mul, (loop.length for loop in self.loops), self.loop_iteration_carry)
+        globals_ = ReadOnlyChainMap(namespace, self.globals)
         return RenderState(
             self.env,
-            ReadOnlyChainMap(namespace, self.globals),
+            # As RenderContext does: when both are empty now, names bound after the
+            # copy (``with``/``for`` variables) are never seen by the fragment.
+            globals_ or {},
             copy_depth=self.copy_depth + 1,
             loop_iteration_carry=carry,
             locals_size_carry=self.size_of_locals(),

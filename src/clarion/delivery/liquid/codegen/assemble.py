@@ -10,6 +10,7 @@ syntax errors except in an ``include``d fragment, where they reach the caller's 
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -49,7 +50,10 @@ def compile_template(
     """
     source, constants = generate(template, variant)
     try:
-        code = compile(source, f"<liquid template {template.name!r}>", "exec")
+        with warnings.catch_warnings():
+            # Literal operands (``{% for x in 4 %}``) make valid but odd-looking code.
+            warnings.simplefilter("ignore", SyntaxWarning)
+            code = compile(source, f"<liquid template {template.name!r}>", "exec")
     except (SyntaxError, RecursionError, MemoryError) as exc:
         raise UnsupportedConstruct(f"generated code does not compile: {exc}") from exc
     scope: dict[str, Any] = {**namespace, **constants}

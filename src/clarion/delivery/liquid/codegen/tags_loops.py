@@ -28,7 +28,7 @@ def loop_items(
     items, length = fc.w.temp("it"), fc.w.temp("len")
     loop_expr = fc.const(expr, "loopexpr")
     plain = expr.limit is None and expr.offset is None and not fc.shares_loop_offsets(key)
-    if fast and plain:
+    if fast and plain and value.isidentifier():
         # A list without limit or offset: python-liquid's slicing keeps every item.
         with fc.w.block(f"if type({value}) is list:"):
             fc.w.line(f"{items} = {value}[::-1]" if expr.reversed else f"{items} = {value}")
