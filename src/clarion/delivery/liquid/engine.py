@@ -18,7 +18,7 @@ from clarion.delivery.liquid.errors import RuntimeFallback, UnsupportedConstruct
 from clarion.delivery.liquid.fragments import FragmentLibrary
 from clarion.delivery.liquid.limits import RenderLimits, build_environment
 from clarion.delivery.liquid.metrics import RenderMetrics
-from clarion.delivery.liquid.runtime import OutputBuffer, RenderState
+from clarion.delivery.liquid.state import OutputBuffer, RenderState
 
 __all__ = ["CompiledTemplate", "LiquidEngine"]
 

@@ -28,7 +28,6 @@ from clarion.delivery.liquid.codegen import (  # noqa: F401  (each registers its
 from clarion.delivery.liquid.codegen.analysis import analyze
 from clarion.delivery.liquid.codegen.function import (
     BASE_SCOPE_SIZE,
-    Buffer,
     FunctionCompiler,
     Variant,
 )
@@ -81,13 +80,7 @@ def generate(template: BoundTemplate, variant: Variant) -> tuple[str, dict[str, 
         writer.line("_L = st.locals")
         writer.line("_G = st.globals")
         writer.line("_C = st.counters")
-        writer.line("_w = buf.append")
-        if fc.limited:
-            writer.line("_sz = buf.size")
-            writer.line("_lim = buf.limit")
-            fc.buffers.append(Buffer("buf", "_w", "_sz", "_lim"))
-        else:
-            fc.buffers.append(Buffer("buf", "_w"))
+        fc.out.start("buf")
         tokens = writer.const(tuple(node.token for node in template.nodes), "tops")
         writer.line("_n = 0")
         try:
@@ -104,6 +97,5 @@ def generate(template: BoundTemplate, variant: Variant) -> tuple[str, dict[str, 
             with writer.block("if not _e.token:"):
                 writer.line(f"_e.token = {tokens}[_n]")
             writer.line("raise")
-        if fc.limited:
-            writer.line("buf.size = _sz")
+        fc.out.finish()
     return writer.source(), writer.constants

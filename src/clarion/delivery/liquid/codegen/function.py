@@ -8,8 +8,7 @@ being compiled, the names bound in Python locals and how deep the scope is.
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from liquid import Environment
@@ -18,12 +17,12 @@ from liquid.expression import Expression
 from liquid.token import Token
 
 from clarion.delivery.liquid.codegen.analysis import TemplateAnalysis
+from clarion.delivery.liquid.codegen.output import OutputCode
 from clarion.delivery.liquid.codegen.scope import LexicalScope
 from clarion.delivery.liquid.codegen.writer import CodeWriter
 from clarion.delivery.liquid.errors import UnsupportedConstruct
-from clarion.delivery.liquid.runtime import byte_length
 
-__all__ = ["BASE_SCOPE_SIZE", "Buffer", "FunctionCompiler", "LoopContext", "Variant"]
+__all__ = ["BASE_SCOPE_SIZE", "FunctionCompiler", "LoopContext", "Variant"]
 
 BASE_SCOPE_SIZE = 4
 """python-liquid's scope starts with locals, globals, built-ins and counters."""
@@ -38,20 +37,6 @@ class Variant(enum.Enum):
     """A fragment of ``include``: it shares its caller's namespaces and loops."""
     RENDER = "render"
     """A fragment of ``render``: isolated namespaces, ``include`` disabled."""
-
-
-@dataclass(frozen=True, slots=True)
-class Buffer:
-    """Where written text goes: Python names of the list, its append and byte counting.
-
-    ``append`` is ``None`` for python-liquid's ``NullIO`` (blank blocks): nothing is
-    written and nothing counts. ``size`` and ``limit`` are set when output is limited.
-    """
-
-    parts: str | None
-    append: str | None
-    size: str | None = None
-    limit: str | None = None
 
 
 @dataclass(slots=True)
@@ -93,8 +78,7 @@ class FunctionCompiler:
         self.template_name = template_name
         self.analysis = analysis
         self.scope = LexicalScope("False" if variant is Variant.ROOT else "True")
-        self.limited = env.output_stream_limit is not None
-        self.buffers: list[Buffer] = []
+        self.out = OutputCode(writer, env.output_stream_limit)
         self.loops: list[LoopContext] = []
 
     # --- nodes -------------------------------------------------------------------
@@ -114,7 +98,7 @@ class FunctionCompiler:
     def block(self, block: BlockNode) -> None:
         """Write a block; a blank one renders to python-liquid's ``NullIO``."""
         if self.env.suppress_blank_control_flow_blocks and block.blank:
-            with self.null_buffer():
+            with self.out.null():
                 self.nodes(block.nodes)
         else:
             self.nodes(block.nodes)
@@ -141,94 +125,6 @@ class FunctionCompiler:
     def token(self, token: Token | None) -> str:
         """A token constant, for error messages that point into the template."""
         return "None" if token is None else self.w.const(token, "tok")
-
-    # --- output --------------------------------------------------------------------
-
-    @property
-    def buffer(self) -> Buffer:
-        """The buffer being written."""
-        return self.buffers[-1]
-
-    def write_text(self, text: str) -> None:
-        """Write literal template text."""
-        buf = self.buffer
-        if buf.append is None or not text:
-            return
-        if buf.size is not None:
-            self.w.line(f"{buf.size} += {byte_length(text)}")
-            self._check_size(buf)
-        self.w.line(f"{buf.append}({text!r})")
-
-    def write_str(self, code: str) -> None:
-        """Write the ``str`` that Python expression ``code`` evaluates to."""
-        buf = self.buffer
-        if buf.append is None:
-            self.w.line(code)  # evaluated for its errors, written nowhere
-            return
-        if buf.size is None:
-            self.w.line(f"{buf.append}({code})")
-            return
-        text = self.w.temp("s")
-        self.w.line(f"{text} = {code}")
-        with self.w.block(f"if {text}:"):
-            self.w.line(f"{buf.size} += _blen({text})")
-            self._check_size(buf)
-        self.w.line(f"{buf.append}({text})")
-
-    def _check_size(self, buf: Buffer) -> None:
-        with self.w.block(f"if {buf.size} > {buf.limit}:"):
-            self.w.line("raise _output_limit_error()")
-
-    @contextmanager
-    def null_buffer(self) -> Iterator[None]:
-        """Compile the body of the ``with`` for python-liquid's ``NullIO``."""
-        self.buffers.append(Buffer(None, None))
-        try:
-            yield
-        finally:
-            self.buffers.pop()
-
-    @contextmanager
-    def new_buffer(self) -> Iterator[Buffer]:
-        """A fresh buffer, as ``RenderContext.get_buffer`` makes for capture and ifchanged.
-
-        Its limit is the output limit minus what the enclosing buffer holds.
-        """
-        outer = self.buffer
-        parts = self.w.temp("buf")
-        append = self.w.temp("w")
-        if self.limited:
-            carry = outer.size if outer.size is not None else "0"
-            limit = self.w.temp("lim")
-            self.w.line(f"{limit} = {self.env.output_stream_limit!r} - {carry}")
-            self.w.line(f"{parts} = _OutputBuffer({limit})")
-            buf = Buffer(parts, append, self.w.temp("sz"), limit)
-            self.w.line(f"{buf.size} = 0")
-        else:
-            self.w.line(f"{parts} = []")
-            buf = Buffer(parts, append)
-        self.w.line(f"{append} = {parts}.append")
-        self.buffers.append(buf)
-        try:
-            yield buf
-        finally:
-            self.buffers.pop()
-
-    @contextmanager
-    def sharing_buffer(self) -> Iterator[str]:
-        """Hand the current buffer to another function (a fragment) for the ``with`` body.
-
-        Yields the Python name of the buffer object. With limited output, the running
-        size goes into the object before the call and comes back after it.
-        """
-        buf = self.buffer
-        if buf.parts is None:
-            raise UnsupportedConstruct("fragment rendered into a blank block")
-        if buf.size is not None:
-            self.w.line(f"{buf.parts}.size = {buf.size}")
-        yield buf.parts
-        if buf.size is not None:
-            self.w.line(f"{buf.size} = {buf.parts}.size")
 
     # --- scope ---------------------------------------------------------------------
 

@@ -30,7 +30,6 @@ from markupsafe import escape
 from clarion.delivery.liquid.errors import RuntimeFallback
 from clarion.delivery.liquid.runtime import (
     MISSING,
-    OutputBuffer,
     byte_length,
     context_depth_error,
     filter_type_error,
@@ -39,6 +38,7 @@ from clarion.delivery.liquid.runtime import (
     unexpected_interrupt,
     walk_path,
 )
+from clarion.delivery.liquid.state import OutputBuffer
 
 __all__ = ["runtime_namespace"]
 

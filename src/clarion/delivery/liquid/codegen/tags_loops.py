@@ -123,7 +123,7 @@ def _tablerow(fc: FunctionCompiler, node: Node) -> None:
             fc.w.line(f"st.raise_for_loop_limit({length})")
         row = fc.w.temp("tablerow")
         fc.w.line(f"{row} = _TableRow({expr.identifier!r}, {items}, {length}, {cols})")
-        fc.write_text('<tr class="row1">\n')
+        fc.out.write_text('<tr class="row1">\n')
         if fc.env.loop_iteration_limit:
             fc.w.line(f"st.raise_for_loop_limit({length})")
         fc.w.line(f"st.loops.append({row})")
@@ -134,18 +134,18 @@ def _tablerow(fc: FunctionCompiler, node: Node) -> None:
         fc.loops.append(LoopContext("tablerow"))
         try:
             with fc.w.block(f"for {item} in {row}:"):
-                fc.write_str(f"f'<td class=\"col{{{row}.col}}\">'")
+                fc.out.write_str(f"f'<td class=\"col{{{row}.col}}\">'")
                 _tablerow_cell(fc, node, stop)
-                fc.write_text("</td>")
+                fc.out.write_text("</td>")
                 with fc.w.block(f"if {row}.col_last and not {row}.last:"):
-                    fc.write_str(f"f'</tr>\\n<tr class=\"row{{{row}.row + 1}}\">'")
+                    fc.out.write_str(f"f'</tr>\\n<tr class=\"row{{{row}.row + 1}}\">'")
                 with fc.w.block(f"if {stop}:"):
                     fc.w.line("break")
         finally:
             fc.loops.pop()
             fc.scope.pop()
         fc.w.line("st.loops.pop()")
-        fc.write_text("</tr>\n")
+        fc.out.write_text("</tr>\n")
 
 
 def _tablerow_cell(fc: FunctionCompiler, node: TablerowNode, stop: str) -> None:

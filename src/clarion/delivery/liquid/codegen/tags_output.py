@@ -30,7 +30,7 @@ def stringify(fc: FunctionCompiler, value: str) -> str:
 
 
 def _content(fc: FunctionCompiler, node: Node) -> None:
-    fc.write_text(node.text)  # type: ignore[attr-defined]
+    fc.out.write_text(node.text)  # type: ignore[attr-defined]
 
 
 def _output(fc: FunctionCompiler, node: Node) -> None:
@@ -41,9 +41,9 @@ def _output(fc: FunctionCompiler, node: Node) -> None:
         and not getattr(expr, "filters", None)
         and type(literal) is StringLiteral
     ):
-        fc.write_text(literal.value)
+        fc.out.write_text(literal.value)
         return
-    fc.write_str(stringify(fc, fc.value(expr)))
+    fc.out.write_str(stringify(fc, fc.value(expr)))
 
 
 def _nothing(fc: FunctionCompiler, node: Node) -> None:
@@ -55,7 +55,7 @@ def _increment(fc: FunctionCompiler, node: Node) -> None:
     value = fc.w.temp("n")
     fc.w.line(f"{value} = _C.get({name!r}, 0)")
     fc.w.line(f"_C[{name!r}] = {value} + 1")
-    fc.write_str(f"str({value})")
+    fc.out.write_str(f"str({value})")
 
 
 def _decrement(fc: FunctionCompiler, node: Node) -> None:
@@ -63,7 +63,7 @@ def _decrement(fc: FunctionCompiler, node: Node) -> None:
     value = fc.w.temp("n")
     fc.w.line(f"{value} = _C.get({name!r}, 0) - 1")
     fc.w.line(f"_C[{name!r}] = {value}")
-    fc.write_str(f"str({value})")
+    fc.out.write_str(f"str({value})")
 
 
 def _cycle(fc: FunctionCompiler, node: Node) -> None:
@@ -85,7 +85,7 @@ def _cycle(fc: FunctionCompiler, node: Node) -> None:
     with fc.w.block(f"if {index} < len({args}):"):
         item = fc.w.temp("x")
         fc.w.line(f"{item} = {args}[{index}]")
-        fc.write_str(stringify(fc, item))
+        fc.out.write_str(stringify(fc, item))
 
 
 NODE_HANDLERS.update(

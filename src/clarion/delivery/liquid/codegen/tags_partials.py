@@ -74,7 +74,7 @@ def _include(fc: FunctionCompiler, node: Node) -> None:
 def _call_include(fc: FunctionCompiler, fragment: str, namespace: str, depth: str) -> None:
     outer = "**dyn, " if fc.variant is Variant.INCLUDE else ""
     names = f"{{{outer}**{fc.scope.snapshot_code()}, **{namespace}}}"
-    with fc.sharing_buffer() as buf:
+    with fc.out.shared() as buf:
         fc.w.line(f"{fragment}.include(st, {names}, {depth}, {buf})")
 
 
@@ -116,7 +116,7 @@ def _render(fc: FunctionCompiler, node: Node) -> None:
 
 
 def _call_render(fc: FunctionCompiler, fragment: str, state: str) -> None:
-    with fc.sharing_buffer() as buf:
+    with fc.out.shared() as buf:
         fc.w.line(f"{fragment}.render({state}, {BASE_SCOPE_SIZE}, {buf})")
 
 

@@ -25,7 +25,7 @@ def _assign(fc: FunctionCompiler, node: Node) -> None:
 
 
 def _capture(fc: FunctionCompiler, node: Node) -> None:
-    with fc.new_buffer() as buf:
+    with fc.out.fresh() as buf:
         fc.block(node.block)  # type: ignore[attr-defined]
     text = f"''.join({buf.parts})"
     if fc.env.autoescape:
@@ -34,12 +34,12 @@ def _capture(fc: FunctionCompiler, node: Node) -> None:
 
 
 def _ifchanged(fc: FunctionCompiler, node: Node) -> None:
-    with fc.new_buffer() as buf:
+    with fc.out.fresh() as buf:
         fc.block(node.block)  # type: ignore[attr-defined]
     text = fc.w.temp("changed")
     fc.w.line(f"{text} = ''.join({buf.parts})")
     with fc.w.block(f"if st.ifchanged({text}):"):
-        fc.write_str(text)
+        fc.out.write_str(text)
 
 
 def _liquid(fc: FunctionCompiler, node: Node) -> None:
