@@ -1,0 +1,168 @@
+"""The SMTP provider: MIME assembly, optional DKIM, delivery over a pool of connections.
+
+`send` never raises for a refusal or an outage (see `replies` for how SMTP
+replies and connection failures become `SendResult`s). The message's id is its
+Message-ID (`<{message_id}@{domain}>`), so a resend after a crash carries the
+same one. A connection that dropped while idle is reopened before use; if the
+server turns out to have closed it just as the first command goes out, that
+send is retried once on a fresh connection (nothing had been delivered yet).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+from collections.abc import Sequence
+from datetime import datetime
+
+from aiosmtplib import SMTPResponse, SMTPResponseException, SMTPServerDisconnected
+
+from clarion.channels.base import RenderedEmail, RenderedMessage, SendResult, SendStatus
+from clarion.channels.email.addresses import addr_spec
+from clarion.channels.email.dkim import DkimSigner
+from clarion.channels.email.mime import WireMessage, build_message
+from clarion.channels.email.replies import reply_details, result_for_error, result_for_reply
+from clarion.channels.email.smtp_pool import PooledConnection, SmtpPool
+from clarion.channels.email.smtp_settings import SmtpSettings, parse_smtp_url
+from clarion.clock import Clock, SystemClock
+from clarion.model.errors import InvalidInput
+
+
+class SmtpProvider:
+    """Sends `RenderedMessage.email` by SMTP; implements `clarion.channels.base.Provider`."""
+
+    name = "smtp"
+    channel = "email"
+
+    def __init__(
+        self,
+        settings: SmtpSettings,
+        *,
+        dkim: DkimSigner | Sequence[DkimSigner] | None = None,
+        clock: Clock | None = None,
+        tls_context: ssl.SSLContext | None = None,
+    ) -> None:
+        self.settings = settings
+        self.signers: tuple[DkimSigner, ...] = (
+            () if dkim is None else (dkim,) if isinstance(dkim, DkimSigner) else tuple(dkim)
+        )
+        self._clock = clock or SystemClock()
+        self._envelope_from = (
+            addr_spec(settings.envelope_from, "envelope_from") if settings.envelope_from else None
+        )
+        self._pool = SmtpPool(settings, tls_context)
+
+    async def send(self, message: RenderedMessage) -> SendResult:
+        """Build, sign and deliver `message.email`; the answer is a `SendResult`."""
+        if message.email is None:
+            return SendResult(SendStatus.PERMANENT, error="the message has no email content")
+        try:
+            wire = self.build(message.email, now=self._clock.now())
+        except (InvalidInput, ValueError) as exc:
+            return SendResult(SendStatus.PERMANENT, error=f"cannot build the email: {exc}")
+        return await self.deliver(wire)
+
+    def build(self, email: RenderedEmail, *, now: datetime) -> WireMessage:
+        """The (signed) wire message for `email`; raises `InvalidInput` on bad input."""
+        wire = build_message(
+            email,
+            date=now,
+            message_id_domain=self.settings.message_id_domain,
+            default_sender=self.settings.default_sender,
+        )
+        if not self.signers:
+            return wire
+        data = wire.data
+        for signer in self.signers:
+            data = signer.sign(data, now=now)
+        return WireMessage(data, wire.sender, wire.recipient, wire.message_id)
+
+    async def deliver(self, wire: WireMessage) -> SendResult:
+        """One SMTP transaction for an already built message, on a pooled connection."""
+        if self._pool.closed:
+            return SendResult(SendStatus.TRANSIENT, error="the SMTP provider is closed")
+        sender = (self._envelope_from or wire.sender).encode("ascii")
+        async with self._pool.lease() as slot:
+            txn = _Transaction(slot, sender, wire.recipient.encode("ascii"), wire.data)
+            try:
+                async with asyncio.timeout(self.settings.timeout):
+                    reply = await txn.run()
+            except SMTPResponseException as exc:
+                if 400 <= exc.code < 600:  # a refusal of the message, e.g. after DATA
+                    return await _refused(slot, exc.code, exc.message, txn.stage)
+                slot.discard()
+                return result_for_error(exc, stage=txn.stage)
+            except Exception as exc:  # connection failures and timeouts
+                slot.discard()
+                return result_for_error(exc, stage=txn.stage)
+        if isinstance(reply, SendResult):
+            return reply
+        return SendResult(
+            SendStatus.SENT,
+            provider_message_id=wire.message_id,
+            details=reply_details(reply.code, reply.message, "data"),
+        )
+
+    async def close(self) -> None:
+        """Finish the sends in flight and close every connection."""
+        if not self._pool.closed:
+            await self._pool.close()
+
+
+class _Transaction:
+    """MAIL, RCPT, DATA on one slot, remembering the stage reached for error reports."""
+
+    def __init__(
+        self, slot: PooledConnection, sender: bytes, recipient: bytes, data: bytes
+    ) -> None:
+        self.slot, self.sender, self.recipient, self.data = slot, sender, recipient, data
+        self.stage = "connect"
+
+    async def run(self) -> SMTPResponse | SendResult:
+        """The final reply to DATA, or the result of a refusal of MAIL or RCPT."""
+        client = await self.slot.open()
+        self.stage = "mail"
+        try:
+            reply = await client.execute_command(
+                b"MAIL", b"FROM:<" + self.sender + b">", timeout=None
+            )
+        except SMTPServerDisconnected:
+            if not self.slot.reused:
+                raise
+            self.stage = "connect"  # closed under us: reconnect once, nothing was sent
+            self.slot.discard()
+            client = await self.slot.open()
+            self.stage = "mail"
+            reply = await client.execute_command(
+                b"MAIL", b"FROM:<" + self.sender + b">", timeout=None
+            )
+        if reply.code != 250:
+            return await _refused(self.slot, reply.code, reply.message, "mail")
+        self.stage = "rcpt"
+        reply = await client.execute_command(b"RCPT", b"TO:<" + self.recipient + b">", timeout=None)
+        if reply.code not in (250, 251):
+            return await _refused(self.slot, reply.code, reply.message, "rcpt")
+        self.stage = "data"
+        return await client.data(self.data, timeout=None)
+
+
+async def _refused(slot: PooledConnection, code: int, text: str, stage: str) -> SendResult:
+    """Record a refusal and reset the transaction so the connection can be reused."""
+    client = slot.client
+    if client is not None and client.is_connected:
+        try:
+            await client.execute_command(b"RSET", timeout=5)
+        except Exception:  # a connection that cannot RSET is dropped
+            slot.discard()
+    return result_for_reply(code, text, stage=stage)
+
+
+def smtp_provider_from_url(
+    url: str,
+    *,
+    dkim: DkimSigner | Sequence[DkimSigner] | None = None,
+    clock: Clock | None = None,
+    tls_context: ssl.SSLContext | None = None,
+) -> SmtpProvider:
+    """An `SmtpProvider` for `smtp://user:pass@host:port?starttls=true&pool=4` (`smtp_settings`)."""
+    return SmtpProvider(parse_smtp_url(url), dkim=dkim, clock=clock, tls_context=tls_context)
