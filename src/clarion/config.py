@@ -33,7 +33,17 @@ class Settings(BaseSettings):
     api_key: SecretStr | None = None
     """The secret key the CLI sends to the server."""
     workers: bool = True
-    """Run the log consumers and timers inside `clarion serve` (the embedded mode)."""
+    """Run the log consumers, timers and dispatcher inside `clarion serve` (embedded mode)."""
+    public_url: str | None = None
+    """The address recipients reach Clarion at, for tracking and unsubscribe links
+    (default: http://host:port)."""
+    smtp_url: str | None = None
+    """Server-wide email provider, e.g. `smtp://user:pass@host:587?starttls=true`;
+    without it (and without a workspace's own), email goes to the capture outbox."""
+
+    @property
+    def base_url(self) -> str:
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
 
     @classmethod
     def settings_customise_sources(

@@ -11,17 +11,25 @@ import clarion
 from clarion.api.errors import install_error_handlers
 from clarion.api.responses import OrjsonResponse
 from clarion.api.routers import (
+    channels,
+    delivery_webhooks,
     documents,
     health,
     ingest,
     keys,
+    messages,
     profiles,
     subscriptions,
+    suppressions,
+    templates,
+    tracking,
     workspaces,
 )
 from clarion.api.services import Services
 from clarion.clock import Clock, SystemClock
 from clarion.config import Settings
+from clarion.delivery import Dispatcher, DispatcherLoop, ProviderRegistry
+from clarion.delivery.templates import FragmentKind, TemplateKind, TemplateStore
 from clarion.documents import DocumentKind, KindRegistry
 from clarion.processing import Consumer, ConsumerLoop
 from clarion.profiles import IdentityStage
@@ -33,7 +41,7 @@ from clarion.workspaces import Authenticator
 
 def builtin_kinds() -> list[DocumentKind]:
     """The document kinds every app knows."""
-    return [SubscriptionGroupKind()]
+    return [SubscriptionGroupKind(), TemplateKind(), FragmentKind()]
 
 
 def consumers(clock: Clock) -> list[Consumer]:
@@ -60,23 +68,34 @@ def create_app(
     settings = settings or Settings()
     db = db or open_database(settings.database_url)
     clock = clock or SystemClock()
+    defaults = {"email": ("smtp", {"url": settings.smtp_url})} if settings.smtp_url else {}
     services = Services(
         settings=settings,
         db=db,
         clock=clock,
         kinds=KindRegistry([*builtin_kinds(), *extra_kinds]),
         auth=Authenticator(db),
+        templates=TemplateStore(),
+        providers=ProviderRegistry(db, clock, defaults=defaults),
     )
     loop = ConsumerLoop(db, clock, consumers=consumers(clock))
+    dispatcher = DispatcherLoop(
+        Dispatcher(db, clock, services.providers, services.templates, public_url=settings.base_url)
+    )
+    if settings.workers:
+        services.wake_consumers = loop.wake
+        services.wake_dispatcher = dispatcher.wake
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         if settings.workers:
             loop.start()
+            dispatcher.start()
         try:
             yield
         finally:
             loop.stop()
+            dispatcher.stop()
 
     app = FastAPI(
         title="Clarion",
@@ -87,7 +106,22 @@ def create_app(
     )
     app.state.services = services
     app.state.consumer_loop = loop
+    app.state.dispatcher = dispatcher.dispatcher
     install_error_handlers(app)
-    for module in (health, workspaces, keys, documents, ingest, profiles, subscriptions):
+    for module in (
+        health,
+        workspaces,
+        keys,
+        documents,
+        ingest,
+        profiles,
+        subscriptions,
+        templates,
+        messages,
+        channels,
+        suppressions,
+        delivery_webhooks,
+        tracking,
+    ):
         app.include_router(module.router)
     return app

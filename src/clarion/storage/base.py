@@ -27,6 +27,7 @@ from clarion.model.consent import (
 )
 from clarion.model.documents import Ref, StoredDocument
 from clarion.model.events import LoggedEvent, NewEvent
+from clarion.model.messages import MessageIntent, QueuedMessage, RenderedMessage
 from clarion.model.profiles import Identity, ProfileRecord
 from clarion.model.roles import KeyKind, Role
 from clarion.model.workspaces import ApiKey, Workspace
@@ -183,6 +184,12 @@ class DocumentRepo(Protocol):
 
     def delete(self, workspace_id: str, kind: str, name: str) -> bool: ...
 
+    def version(
+        self, workspace_id: str, kind: str, name: str, version: int
+    ) -> StoredDocument | None:
+        """A past (or the current) version of a document."""
+        ...
+
     def set_refs(self, workspace_id: str, source: Ref, targets: Sequence[Ref]) -> None:
         """Replace the references that `source` makes."""
         ...
@@ -261,6 +268,14 @@ class ConsentRepo(Protocol):
         self, workspace_id: str, channel: str, address_hash: str
     ) -> builtins.list[ConsentState]: ...
 
+    def profile_states_many(
+        self, workspace_id: str, profile_ids: Sequence[str]
+    ) -> dict[str, builtins.list[ConsentState]]: ...
+
+    def address_states_many(
+        self, workspace_id: str, channel: str, address_hashes: Sequence[str]
+    ) -> dict[str, builtins.list[ConsentState]]: ...
+
     def set_profile_state(
         self,
         workspace_id: str,
@@ -322,6 +337,131 @@ class TombstoneRepo(Protocol):
     ) -> str: ...
 
 
+@dataclass(frozen=True, slots=True)
+class CapturedMessage:
+    """A message the capture provider kept instead of sending."""
+
+    id: str
+    seq: int
+    profile_id: str | None
+    channel: str
+    to: str
+    subject: str | None
+    html: str | None
+    text: str | None
+    body: str | None
+    fields: dict[str, Any]
+    source: dict[str, Any]
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Suppression:
+    """An address that must not be sent to (hard bounce, complaint, manual, invalid)."""
+
+    channel: str
+    address_hash: str
+    address: str | None
+    reason: str
+    created_at: datetime
+
+
+class OutboxRepo(Protocol):
+    """Message intents waiting for, or done with, delivery."""
+
+    def enqueue(
+        self,
+        intents: Sequence[MessageIntent],
+        now: datetime,
+        *,
+        due_at: datetime | None = None,
+        throttle_key: str | None = None,
+        throttle_rate: float | None = None,
+    ) -> builtins.list[str]: ...
+
+    def claim(
+        self, limit: int, now: datetime, lease_seconds: float
+    ) -> builtins.list[QueuedMessage]: ...
+
+    def finish(
+        self,
+        message_id: str,
+        status: str,
+        now: datetime,
+        *,
+        reason: str | None = None,
+        provider: str | None = None,
+        provider_message_id: str | None = None,
+        sent_to: str | None = None,
+    ) -> None: ...
+
+    def defer(
+        self, message_id: str, until: datetime, now: datetime, reason: str, *, retry: bool = False
+    ) -> None: ...
+
+    def get(self, workspace_id: str, message_id: str) -> QueuedMessage | None: ...
+
+    def list(
+        self, workspace_id: str, page: Page, *, status: str | None = None
+    ) -> builtins.list[QueuedMessage]: ...
+
+    def counts(self, workspace_id: str) -> dict[str, int]: ...
+
+
+class CaptureRepo(Protocol):
+    """What the capture provider stored."""
+
+    def store(self, message: RenderedMessage, now: datetime) -> None: ...
+
+    def list(
+        self,
+        workspace_id: str,
+        page: Page,
+        *,
+        profile_id: str | None = None,
+        channel: str | None = None,
+        source: str | None = None,
+    ) -> builtins.list[CapturedMessage]: ...
+
+
+class SuppressionRepo(Protocol):
+    """Suppressed addresses, by hash."""
+
+    def add(
+        self,
+        workspace_id: str,
+        channel: str,
+        address_hash: str,
+        address: str | None,
+        reason: str,
+        now: datetime,
+    ) -> None: ...
+
+    def remove(self, workspace_id: str, channel: str, address_hash: str) -> bool: ...
+
+    def matching(
+        self, workspace_id: str, channel: str, hashes: Sequence[str]
+    ) -> dict[str, str]: ...
+
+    def list(self, workspace_id: str, page: Page) -> builtins.list[Suppression]: ...
+
+    def forget_address(self, workspace_id: str, address_hash: str) -> None: ...
+
+
+class LedgerRepo(Protocol):
+    """Sends counted against frequency caps."""
+
+    def lock_profiles(self, workspace_id: str, profile_ids: Sequence[str]) -> None: ...
+
+    def since(
+        self, workspace_id: str, profile_ids: Sequence[str], since_us: int
+    ) -> builtins.list[tuple[str, str, str, int]]: ...
+
+    def count(self, rows: Sequence[dict[str, Any]]) -> None: ...
+
+    def uncount(self, message_id: str) -> None: ...
+
+
 class Tx(Protocol):
     """One transaction, with a repository per concern."""
 
@@ -345,6 +485,35 @@ class Tx(Protocol):
 
     @property
     def tombstones(self) -> TombstoneRepo: ...
+
+    @property
+    def outbox(self) -> OutboxRepo: ...
+
+    @property
+    def captured(self) -> CaptureRepo: ...
+
+    @property
+    def suppressions(self) -> SuppressionRepo: ...
+
+    @property
+    def ledger(self) -> LedgerRepo: ...
+
+    def channel_configs(self, workspace_id: str) -> dict[str, tuple[str, dict[str, Any]]]:
+        """Per channel: (provider name, settings)."""
+        ...
+
+    def set_channel_config(
+        self,
+        workspace_id: str,
+        channel: str,
+        provider: str,
+        settings: dict[str, Any],
+        now: datetime,
+    ) -> None: ...
+
+    def signing_key(self, workspace_id: str) -> str:
+        """The workspace's HMAC key for tracking links (created on first use)."""
+        ...
 
     def erase_profile(self, workspace_id: str, profile_id: str) -> dict[str, int]:
         """Run every erasure hook for one profile; rows erased per table."""

@@ -16,6 +16,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -264,4 +265,124 @@ erasures = Table(
     Column("key_id", String(40)),
     Column("rows", Json, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
+)
+
+
+# --- delivery ----------------------------------------------------------------
+
+document_versions = Table(
+    "document_versions",
+    metadata,
+    _workspace(primary_key=True),
+    Column("kind", String(50), primary_key=True),
+    Column("name", String(200), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("spec", Json, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+workspace_secrets = Table(
+    "workspace_secrets",
+    metadata,
+    Column(
+        "workspace_id",
+        String(40),
+        ForeignKey("workspaces.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    # Signs tracking links and unsubscribe tokens (HMAC-SHA256).
+    Column("signing_key", String(64), nullable=False),
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    # The message id: the idempotency key derived from the source and recipient.
+    Column("id", String(40), primary_key=True),
+    _workspace(),
+    Column("profile_id", String(40), info={"profile_id": True}),
+    Column("address", String(320)),
+    Column("channel", String(30), nullable=False),
+    Column("template", String(200), nullable=False),
+    Column("template_version", Integer),
+    Column("category", String(15), nullable=False),
+    Column("subscription_group", String(200)),
+    Column("source", Json, nullable=False),
+    Column("context", Json, nullable=False),
+    Column("event", Json),
+    Column("row", Json),
+    Column("throttle_key", String(200)),
+    Column("throttle_rate", Float),
+    # pending -> sending -> sent | skipped | failed (pending again on a retry).
+    Column("status", String(12), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("due_at", BigInteger, nullable=False),
+    Column("lease_until", BigInteger),
+    Column("reason", String(300)),
+    Column("provider", String(50)),
+    Column("provider_message_id", String(300)),
+    # The address the message actually went to (for bounces and complaints).
+    Column("sent_to", String(320)),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Index("ix_outbox_due", "status", "due_at"),
+    Index("ix_outbox_profile", "workspace_id", "profile_id"),
+)
+
+captured_messages = Table(
+    "captured_messages",
+    metadata,
+    Column(
+        "seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
+    Column("id", String(40), nullable=False, unique=True),
+    _workspace(),
+    Column("profile_id", String(40), info={"profile_id": True}),
+    Column("channel", String(30), nullable=False),
+    Column("to", String(320), nullable=False),
+    Column("subject", Text),
+    Column("html", Text),
+    Column("text", Text),
+    Column("body", Text),
+    Column("fields", Json, nullable=False),
+    Column("source", Json, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Index("ix_captured_workspace", "workspace_id", "seq"),
+    sqlite_autoincrement=True,
+)
+
+suppressions = Table(
+    "suppressions",
+    metadata,
+    _workspace(primary_key=True),
+    # A channel, or "*" for every channel.
+    Column("channel", String(30), primary_key=True),
+    Column("address_hash", String(64), primary_key=True),
+    Column("address", String(320)),
+    Column("reason", String(30), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+send_ledger = Table(
+    "send_ledger",
+    metadata,
+    # One row per message counted against frequency caps.
+    Column("message_id", String(40), primary_key=True),
+    _workspace(),
+    Column("profile_id", String(40), nullable=False, info={"profile_id": True}),
+    Column("channel", String(30), nullable=False),
+    Column("category", String(15), nullable=False),
+    Column("sent_at", BigInteger, nullable=False),
+    Index("ix_send_ledger_profile", "workspace_id", "profile_id", "sent_at"),
+)
+
+channel_configs = Table(
+    "channel_configs",
+    metadata,
+    _workspace(primary_key=True),
+    Column("channel", String(30), primary_key=True),
+    Column("provider", String(50), nullable=False),
+    # Provider settings, secrets included: never listed back in clear.
+    Column("settings", Json, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
 )

@@ -125,7 +125,7 @@ async def _accept(
     )
     result.rejected = rejected
     if result.accepted:
-        request.app.state.consumer_loop.wake()
+        services.wake_consumers()
     return _answer(result, prefix)
 
 
@@ -207,5 +207,5 @@ async def ingest_cloudevents(
         problems + [(positions[i], p) for i, p in rejected], key=lambda item: item[0]
     )
     if result.accepted:
-        request.app.state.consumer_loop.wake()
+        services.wake_consumers()
     return _answer(result, "events" if len(events) > 1 or isinstance(body, list) else None)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -132,6 +133,37 @@ class SqlConsent:
             )
         )
         return [_state(r) for r in rows]
+
+    def profile_states_many(
+        self, workspace_id: str, profile_ids: Sequence[str]
+    ) -> dict[str, builtins.list[ConsentState]]:
+        found: dict[str, builtins.list[ConsentState]] = {}
+        if profile_ids:
+            rows = self._conn.execute(
+                select(subscriptions).where(
+                    subscriptions.c.workspace_id == workspace_id,
+                    subscriptions.c.profile_id.in_(list(dict.fromkeys(profile_ids))),
+                )
+            )
+            for row in rows:
+                found.setdefault(row.profile_id, []).append(_state(row))
+        return found
+
+    def address_states_many(
+        self, workspace_id: str, channel: str, address_hashes: Sequence[str]
+    ) -> dict[str, builtins.list[ConsentState]]:
+        found: dict[str, builtins.list[ConsentState]] = {}
+        if address_hashes:
+            rows = self._conn.execute(
+                select(address_subscriptions).where(
+                    address_subscriptions.c.workspace_id == workspace_id,
+                    address_subscriptions.c.channel == channel,
+                    address_subscriptions.c.address_hash.in_(list(dict.fromkeys(address_hashes))),
+                )
+            )
+            for row in rows:
+                found.setdefault(row.address_hash, []).append(_state(row))
+        return found
 
     def set_profile_state(
         self,

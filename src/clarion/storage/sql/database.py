@@ -5,15 +5,26 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
+from datetime import datetime
 from functools import cached_property
+from typing import Any
 
 from sqlalchemy import Connection, Engine
 
 from clarion.storage.erasure import erase_profile
 from clarion.storage.sql.consent import SqlConsent
+from clarion.storage.sql.delivery import (
+    SqlCapture,
+    SqlLedger,
+    SqlSuppressions,
+    channel_configs,
+    set_channel_config,
+    signing_key,
+)
 from clarion.storage.sql.documents import SqlDocuments
 from clarion.storage.sql.engine import make_engine
 from clarion.storage.sql.events import SqlEventLog
+from clarion.storage.sql.outbox import SqlOutbox
 from clarion.storage.sql.profiles import SqlProfiles
 from clarion.storage.sql.tombstones import SqlTombstones
 from clarion.storage.sql.workspaces import SqlKeys, SqlWorkspaces
@@ -53,6 +64,38 @@ class SqlTx:
     @cached_property
     def tombstones(self) -> SqlTombstones:
         return SqlTombstones(self.conn, self.dialect)
+
+    @cached_property
+    def outbox(self) -> SqlOutbox:
+        return SqlOutbox(self.conn, self.dialect)
+
+    @cached_property
+    def captured(self) -> SqlCapture:
+        return SqlCapture(self.conn, self.dialect)
+
+    @cached_property
+    def suppressions(self) -> SqlSuppressions:
+        return SqlSuppressions(self.conn, self.dialect)
+
+    @cached_property
+    def ledger(self) -> SqlLedger:
+        return SqlLedger(self.conn, self.dialect)
+
+    def channel_configs(self, workspace_id: str) -> dict[str, tuple[str, dict[str, Any]]]:
+        return channel_configs(self.conn, workspace_id)
+
+    def set_channel_config(
+        self,
+        workspace_id: str,
+        channel: str,
+        provider: str,
+        settings: dict[str, Any],
+        now: datetime,
+    ) -> None:
+        set_channel_config(self.conn, self.dialect, workspace_id, channel, provider, settings, now)
+
+    def signing_key(self, workspace_id: str) -> str:
+        return signing_key(self.conn, self.dialect, workspace_id)
 
     def erase_profile(self, workspace_id: str, profile_id: str) -> dict[str, int]:
         """Run every registered erasure hook for one profile in this transaction."""

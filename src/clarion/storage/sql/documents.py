@@ -12,7 +12,7 @@ from sqlalchemy import Connection, delete, select, update
 from clarion.ids import new_id
 from clarion.model.documents import Ref, StoredDocument
 from clarion.storage.base import Page
-from clarion.storage.schema import document_refs, documents
+from clarion.storage.schema import document_refs, document_versions, documents
 
 
 def _document(row: Any) -> StoredDocument:
@@ -85,6 +85,7 @@ class SqlDocuments:
                     updated_at=now,
                 )
             )
+            self._record_version(doc)
             return doc, "created"
         if current.spec == spec:
             return current, "unchanged"
@@ -103,10 +104,59 @@ class SqlDocuments:
             current.created_at,
             now,
         )
+        self._record_version(changed)
         return changed, "updated"
+
+    def _record_version(self, doc: StoredDocument) -> None:
+        self._conn.execute(
+            document_versions.insert().values(
+                workspace_id=doc.workspace_id,
+                kind=doc.kind,
+                name=doc.name,
+                version=doc.version,
+                spec=doc.spec,
+                created_at=doc.updated_at,
+            )
+        )
+
+    def version(
+        self, workspace_id: str, kind: str, name: str, version: int
+    ) -> StoredDocument | None:
+        current = self.get(workspace_id, kind, name)
+        if current is None:
+            return None
+        if current.version == version:
+            return current
+        row = self._conn.execute(
+            select(document_versions).where(
+                document_versions.c.workspace_id == workspace_id,
+                document_versions.c.kind == kind,
+                document_versions.c.name == name,
+                document_versions.c.version == version,
+            )
+        ).first()
+        if row is None:
+            return None
+        return StoredDocument(
+            current.id,
+            workspace_id,
+            kind,
+            name,
+            version,
+            row.spec,
+            current.created_at,
+            row.created_at,
+        )
 
     def delete(self, workspace_id: str, kind: str, name: str) -> bool:
         self.set_refs(workspace_id, Ref(kind, name), [])
+        self._conn.execute(
+            delete(document_versions).where(
+                document_versions.c.workspace_id == workspace_id,
+                document_versions.c.kind == kind,
+                document_versions.c.name == name,
+            )
+        )
         result = self._conn.execute(
             delete(documents).where(
                 documents.c.workspace_id == workspace_id,

@@ -1,0 +1,41 @@
+"""The capture provider: keeps rendered messages instead of sending them.
+
+The default of the embedded mode, for every channel: what a new user sees
+(`GET /v1/outbox`) before configuring any real provider, and what tests assert on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+
+from clarion.channels.base import RenderedMessage, SendResult, SendStatus
+from clarion.clock import Clock
+from clarion.storage.base import Database
+
+
+class CaptureProvider:
+    """Stores messages (in batches, one transaction per batch)."""
+
+    name = "capture"
+    channel = "*"
+
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self._db = db
+        self._clock = clock
+
+    async def send(self, message: RenderedMessage) -> SendResult:
+        return (await self.send_many([message]))[0]
+
+    async def send_many(self, messages: Sequence[RenderedMessage]) -> list[SendResult]:
+        await asyncio.to_thread(self._store, messages)
+        return [SendResult(SendStatus.SENT, provider_message_id=m.message_id) for m in messages]
+
+    def _store(self, messages: Sequence[RenderedMessage]) -> None:
+        now = self._clock.now()
+        with self._db.write() as tx:
+            for message in messages:
+                tx.captured.store(message, now)
+
+    async def close(self) -> None:
+        return None

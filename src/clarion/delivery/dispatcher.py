@@ -1,0 +1,314 @@
+"""The dispatcher: claims due messages, runs the pipeline, renders, sends, records.
+
+One batch: (1) in one transaction, claim due messages (with a lease), run the
+stages, record skips, deferrals and failures with their outcome events, and
+count the admitted messages against caps; (2) render; (3) send through each
+channel's provider, several at once; (4) in one transaction, record what the
+providers answered, with outcome events. A crash anywhere loses nothing: a
+claimed message whose dispatcher died is claimed again when its lease ends, and
+resent with the same message id (its Message-ID and idempotency key).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from liquid.exceptions import LiquidError
+
+from clarion.channels.base import Provider, SendResult, SendStatus
+from clarion.clock import Clock
+from clarion.delivery.outcomes import outcome_event
+from clarion.delivery.pipeline.address import AddressStage
+from clarion.delivery.pipeline.candidate import Candidate, Decision, StageContext, run_stages
+from clarion.delivery.pipeline.caps import FrequencyCapStage
+from clarion.delivery.pipeline.consent import ConsentStage
+from clarion.delivery.pipeline.quiet_hours import QuietHoursStage
+from clarion.delivery.pipeline.send_time import SendTimeOptimizer, SendTimeStage
+from clarion.delivery.pipeline.suppression import SuppressionStage
+from clarion.delivery.pipeline.throttle import ThrottleStage
+from clarion.delivery.providers import ProviderRegistry
+from clarion.delivery.render import render
+from clarion.delivery.templates import TemplateError, TemplateStore
+from clarion.delivery.tracking import Links
+from clarion.model.errors import NotFound
+from clarion.model.events import NewEvent
+from clarion.model.messages import RenderedMessage
+from clarion.model.outcomes import Outcome
+from clarion.storage.base import Database, Tx
+
+
+@dataclass
+class _Ready:
+    candidate: Candidate
+    key: str
+    configs: dict[str, tuple[str, dict[str, Any]]]
+    message: RenderedMessage | None = None
+    error: str | None = None
+
+
+@dataclass
+class DispatchStats:
+    """What one batch did."""
+
+    claimed: int = 0
+    sent: int = 0
+    skipped: int = 0
+    deferred: int = 0
+    failed: int = 0
+    retried: int = 0
+    reasons: dict[str, int] = field(default_factory=dict)
+
+
+def backoff(attempts: int) -> timedelta:
+    """30 s, 1 min, 2 min, ... at most an hour."""
+    return timedelta(seconds=min(3600, 30 * 2 ** max(0, attempts - 1)))
+
+
+class Dispatcher:
+    """Moves messages from the outbox to providers."""
+
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        providers: ProviderRegistry,
+        templates: TemplateStore,
+        *,
+        public_url: str,
+        batch_size: int = 500,
+        lease_seconds: float = 120,
+        max_attempts: int = 8,
+        send_concurrency: int = 32,
+        send_time: SendTimeOptimizer | None = None,
+    ) -> None:
+        self.db, self.clock, self.providers, self.templates = db, clock, providers, templates
+        self.public_url = public_url.rstrip("/")
+        self.batch_size, self.lease_seconds = batch_size, lease_seconds
+        self.max_attempts, self.send_concurrency = max_attempts, send_concurrency
+        self._throttle = ThrottleStage()
+        self._send_time = send_time
+
+    def _stages(self) -> tuple[list[Any], FrequencyCapStage]:
+        caps = FrequencyCapStage()
+        # Caps run after quiet hours and send time: a held message is judged
+        # (and counted) when it is released, as every stage runs again then.
+        return [
+            AddressStage(),
+            ConsentStage(),
+            SuppressionStage(),
+            QuietHoursStage(),
+            SendTimeStage(self._send_time),
+            caps,
+            self._throttle,
+        ], caps
+
+    async def run_once(self) -> DispatchStats:
+        """Process one batch; `claimed == 0` means nothing was due."""
+        stats = DispatchStats()
+        ready = await asyncio.to_thread(self._claim_and_judge, stats)
+        if not ready:
+            return stats
+        for item in ready:
+            try:
+                links = (
+                    Links(
+                        self.public_url,
+                        item.key,
+                        item.candidate.item.intent.workspace_id,
+                        item.candidate.item.id,
+                    )
+                    if item.candidate.marketing
+                    else None
+                )
+                item.message = render(item.candidate, links)
+            except LiquidError as exc:
+                item.error = f"render_error: {exc}"
+        results = await self._send([r for r in ready if r.message is not None])
+        await asyncio.to_thread(self._record, ready, results, stats)
+        return stats
+
+    # --- 1. claim and judge ------------------------------------------------
+
+    def _claim_and_judge(self, stats: DispatchStats) -> list[_Ready]:
+        now = self.clock.now()
+        ready: list[_Ready] = []
+        with self.db.write() as tx:
+            claimed = tx.outbox.claim(self.batch_size, now, self.lease_seconds)
+            stats.claimed = len(claimed)
+            ordered = sorted(claimed, key=lambda q: q.intent.workspace_id)
+            for workspace_id, group in itertools.groupby(ordered, lambda q: q.intent.workspace_id):
+                ready.extend(self._judge(tx, workspace_id, list(group), now, stats))
+        return ready
+
+    def _judge(
+        self, tx: Tx, workspace_id: str, items: list[Any], now: datetime, stats: DispatchStats
+    ) -> list[_Ready]:
+        configs = tx.channel_configs(workspace_id)
+        settings = {
+            **tx.workspaces.settings(workspace_id),
+            "channels": {ch: {"provider": p, **s} for ch, (p, s) in configs.items()},
+        }
+        fragments = self.templates.fragments(tx, workspace_id)
+        candidates = []
+        for item in items:
+            candidate = Candidate(item)
+            intent = item.intent
+            try:
+                candidate.template = self.templates.get(
+                    tx, workspace_id, intent.template, intent.template_version, fragments
+                )
+                if candidate.template.channel != intent.channel:
+                    candidate.decision = Decision("fail", "template_channel_mismatch")
+                group = intent.subscription_group or candidate.template.spec.get(
+                    "subscription_group"
+                )
+                candidate.group = group if isinstance(group, str) else None
+            except NotFound:
+                candidate.decision = Decision("fail", "template_not_found")
+            except TemplateError as exc:
+                candidate.decision = Decision("fail", f"template_error: {exc}")
+            candidates.append(candidate)
+        ctx = StageContext(tx, workspace_id, now, settings)
+        stages, caps = self._stages()
+        run_stages(ctx, stages, candidates)
+        events: list[NewEvent] = []
+        for candidate in candidates:
+            decision = candidate.decision
+            if decision is None:
+                continue
+            stats.reasons[decision.reason] = stats.reasons.get(decision.reason, 0) + 1
+            version = candidate.template.version if candidate.template else None
+            if decision.kind == "defer":
+                assert decision.until is not None
+                tx.outbox.defer(candidate.item.id, decision.until, now, decision.reason)
+                stats.deferred += 1
+                continue
+            status, outcome = (
+                ("skipped", Outcome.SKIPPED)
+                if decision.kind == "skip"
+                else ("failed", Outcome.FAILED)
+            )
+            tx.outbox.finish(candidate.item.id, status, now, reason=decision.reason)
+            events.append(
+                outcome_event(
+                    candidate.item.intent,
+                    outcome,
+                    now,
+                    template_version=version,
+                    reason=decision.reason,
+                )
+            )
+            if decision.kind == "skip":
+                stats.skipped += 1
+            else:
+                stats.failed += 1
+        tx.ledger.count(caps.ledger_rows(ctx))
+        if events:
+            tx.events.append(workspace_id, events, now)
+        key = tx.signing_key(workspace_id)
+        return [_Ready(c, key, configs) for c in candidates if c.decision is None]
+
+    # --- 3. send -----------------------------------------------------------
+
+    async def _send(self, ready: Sequence[_Ready]) -> dict[str, SendResult]:
+        by_provider: dict[int, tuple[Provider, list[RenderedMessage]]] = {}
+        for item in ready:
+            assert item.message is not None
+            provider = self.providers.resolve(item.message.channel, item.configs)
+            by_provider.setdefault(id(provider), (provider, []))[1].append(item.message)
+        results: dict[str, SendResult] = {}
+        limit = asyncio.Semaphore(self.send_concurrency)
+
+        async def one(provider: Provider, message: RenderedMessage) -> None:
+            async with limit:
+                try:
+                    results[message.message_id] = await provider.send(message)
+                except Exception as exc:  # a provider bug must not lose the message
+                    results[message.message_id] = SendResult(
+                        SendStatus.TRANSIENT, error=f"provider error: {exc!r}"
+                    )
+
+        jobs: list[Any] = []
+        for provider, messages in by_provider.values():
+            send_many = getattr(provider, "send_many", None)
+            if send_many is not None:
+                try:
+                    answers = await send_many(messages)
+                except Exception as exc:  # retried, never lost
+                    answers = [
+                        SendResult(SendStatus.TRANSIENT, error=f"provider error: {exc!r}")
+                        for _ in messages
+                    ]
+                results.update({m.message_id: r for m, r in zip(messages, answers, strict=True)})
+            else:
+                jobs.extend(one(provider, m) for m in messages)
+        await asyncio.gather(*jobs)
+        return results
+
+    # --- 4. record ---------------------------------------------------------
+
+    def _record(
+        self, ready: Sequence[_Ready], results: dict[str, SendResult], stats: DispatchStats
+    ) -> None:
+        now = self.clock.now()
+        events: dict[str, list[NewEvent]] = {}
+        with self.db.write() as tx:
+            for item in ready:
+                candidate = item.candidate
+                intent = candidate.item.intent
+                version = candidate.template.version if candidate.template else None
+                result = results.get(candidate.item.id)
+                if item.error is not None or result is None:
+                    result = SendResult(SendStatus.PERMANENT, error=item.error or "not sent")
+                outcome: Outcome | None = None
+                extra: dict[str, Any] = {}
+                if result.status is SendStatus.SENT:
+                    tx.outbox.finish(
+                        candidate.item.id,
+                        "sent",
+                        now,
+                        provider=self._provider_name(item),
+                        provider_message_id=result.provider_message_id,
+                        sent_to=candidate.address,
+                    )
+                    outcome = Outcome.SENT
+                    stats.sent += 1
+                else:
+                    tx.ledger.uncount(candidate.item.id)
+                    if (
+                        result.status is SendStatus.TRANSIENT
+                        and candidate.item.attempts < self.max_attempts
+                    ):
+                        wait = (
+                            timedelta(seconds=result.retry_after_seconds)
+                            if result.retry_after_seconds
+                            else backoff(candidate.item.attempts)
+                        )
+                        tx.outbox.defer(
+                            candidate.item.id, now + wait, now, f"retry: {result.error}", retry=True
+                        )
+                        stats.retried += 1
+                    else:
+                        tx.outbox.finish(
+                            candidate.item.id,
+                            "failed",
+                            now,
+                            reason=result.error or result.status.value,
+                        )
+                        outcome, extra = Outcome.FAILED, {"reason": result.error or "failed"}
+                        stats.failed += 1
+                if outcome is not None:
+                    events.setdefault(intent.workspace_id, []).append(
+                        outcome_event(intent, outcome, now, template_version=version, **extra)
+                    )
+            for workspace_id, batch in events.items():
+                tx.events.append(workspace_id, batch, now)
+
+    def _provider_name(self, item: _Ready) -> str:
+        assert item.message is not None
+        return self.providers.resolve(item.message.channel, item.configs).name

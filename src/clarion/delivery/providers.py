@@ -1,0 +1,86 @@
+"""Which provider sends a workspace's messages on a channel.
+
+A workspace's own configuration (`PUT /v1/channels/{channel}`) wins; then
+server-wide defaults (`CLARION_SMTP_URL` makes email go out by SMTP); then the
+capture provider. Providers are built once per configuration and reused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+
+from clarion.channels.base import Provider
+from clarion.channels.capture import CaptureProvider
+from clarion.clock import Clock
+from clarion.model.errors import InvalidInput
+from clarion.storage.base import Database
+
+ProviderFactory = Callable[[dict[str, Any]], Provider]
+
+
+def _smtp(settings: dict[str, Any]) -> Provider:
+    from clarion.channels import email
+
+    url = settings.get("url")
+    if not isinstance(url, str):
+        raise InvalidInput("the smtp provider needs settings.url", field="settings.url")
+    factory = getattr(email, "smtp_provider_from_url")  # noqa: B009 - built by the email package
+    provider: Provider = factory(url, dkim=settings.get("dkim"))
+    return provider
+
+
+BUILTIN_FACTORIES: dict[str, ProviderFactory] = {"smtp": _smtp}
+"""Provider names a workspace may configure (channels add theirs)."""
+
+
+class ProviderRegistry:
+    """Resolves (workspace, channel) to a ready provider."""
+
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        *,
+        defaults: dict[str, tuple[str, dict[str, Any]]] | None = None,
+        factories: dict[str, ProviderFactory] | None = None,
+    ) -> None:
+        self.capture = CaptureProvider(db, clock)
+        self._defaults = defaults or {}
+        self._factories = {**BUILTIN_FACTORIES, **(factories or {})}
+        self._built: dict[str, Provider] = {}
+
+    def names(self) -> list[str]:
+        return sorted({"capture", *self._factories})
+
+    def validate(self, provider: str, settings: dict[str, Any]) -> None:
+        """Raise InvalidInput unless `provider` can be built from `settings`."""
+        if provider == "capture":
+            return
+        if provider not in self._factories:
+            raise InvalidInput(
+                f"unknown provider {provider!r}; known: {', '.join(self.names())}", field="provider"
+            )
+        self._factories[provider](settings)
+
+    def resolve(self, channel: str, configs: dict[str, tuple[str, dict[str, Any]]]) -> Provider:
+        """The provider for `channel` given a workspace's channel configurations."""
+        name, settings = configs.get(channel) or self._defaults.get(channel) or ("capture", {})
+        if name == "capture":
+            return self.capture
+        key = hashlib.sha256(
+            orjson.dumps([name, settings], option=orjson.OPT_SORT_KEYS)
+        ).hexdigest()
+        provider = self._built.get(key)
+        if provider is None:
+            provider = self._factories[name](settings)
+            self._built[key] = provider
+        return provider
+
+    async def close(self) -> None:
+        for provider in self._built.values():
+            await provider.close()
+        self._built.clear()
