@@ -53,6 +53,10 @@ class ProviderRegistry:
         self._factories = {**BUILTIN_FACTORIES, **(factories or {})}
         self._built: dict[str, Provider] = {}
 
+    def register(self, name: str, factory: ProviderFactory) -> None:
+        """Make a provider name configurable (channels add theirs)."""
+        self._factories[name] = factory
+
     def names(self) -> list[str]:
         return sorted({"capture", *self._factories})
 

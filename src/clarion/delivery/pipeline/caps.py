@@ -53,6 +53,11 @@ class FrequencyCapStage(BaseStage):
 
     name = "frequency_cap"
 
+    def __init__(self) -> None:
+        self._rules: list[CapRule] = []
+        self._sends: dict[str, list[tuple[str, str, int]]] = {}
+        self.admitted: dict[str, Candidate] = {}
+
     def prepare(self, ctx: StageContext, candidates: list[Candidate]) -> None:
         self._rules = cap_rules(ctx.settings)
         self._sends: dict[str, list[tuple[str, str, int]]] = {}
@@ -83,8 +88,9 @@ class FrequencyCapStage(BaseStage):
         for rule in self._rules:
             if not rule.applies(intent.channel, "marketing"):
                 continue
+            # The window includes its first instant: a send exactly 7 days ago still counts.
             recent = sum(
-                1 for ch, cat, at in sends if at > now - rule.window_us and rule.applies(ch, cat)
+                1 for ch, cat, at in sends if at >= now - rule.window_us and rule.applies(ch, cat)
             )
             if recent >= rule.limit:
                 scope = rule.channel or "any channel"

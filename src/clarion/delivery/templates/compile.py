@@ -22,7 +22,9 @@ from clarion.delivery.templates.text import html_to_text
 from clarion.model.documents import Problem
 
 FRAGMENT_TAG = re.compile(r"{%-?\s*(?:render|include)\s+['\"]([^'\"]+)['\"]")
-_INLINER = css_inline.CSSInliner(keep_style_tags=True)
+_INLINER = css_inline.CSSInliner(
+    keep_style_tags=True, keep_link_tags=True, load_remote_stylesheets=False
+)  # never fetch anything while compiling
 
 
 class TemplateError(Exception):

@@ -144,7 +144,8 @@ class SqlSuppressions:
         )
 
     def matching(self, workspace_id: str, channel: str, hashes: Sequence[str]) -> dict[str, str]:
-        """Suppressed hashes (for `channel` or every channel) and why."""
+        """Suppressed hashes (for `channel` or every channel) and why; where an address is
+        suppressed for several reasons, one that also stops transactional mail wins."""
         if not hashes:
             return {}
         rows = self._conn.execute(
@@ -154,7 +155,11 @@ class SqlSuppressions:
                 suppressions.c.address_hash.in_(list(dict.fromkeys(hashes))),
             )
         )
-        return {r.address_hash: r.reason for r in rows}
+        found: dict[str, str] = {}
+        for row in rows:
+            if found.get(row.address_hash) in (None, "complaint"):
+                found[row.address_hash] = row.reason
+        return found
 
     def list(self, workspace_id: str, page: Page) -> builtins.list[Suppression]:
         query = (
