@@ -12,6 +12,7 @@ from clarion.cli.main import app as cli
 from tests.conftest import LiveServer, WorkspaceKeys
 from tests.delivery.harness import CART_REMINDER, apply, identify
 
+# The YAML of the delivery issue, verbatim (hence the long line).
 ISSUE_YAML = """\
 kind: template
 name: cart-reminder
@@ -19,7 +20,7 @@ channel: email
 from: "Shop <shop@example.com>"
 subject: "{{ profile.first_name | default: 'Hi' }}, you left something in your cart"
 html: "<p>Hello {{ profile.first_name }}, finish here: <a href='{{ event.properties.cart_url }}'>your cart</a></p><p><a href='{{ message.unsubscribe_url }}'>Unsubscribe</a></p>"
-"""
+"""  # noqa: E501
 
 
 def test_the_issue_document_is_accepted_as_yaml_by_clarion_apply(
