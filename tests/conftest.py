@@ -188,19 +188,24 @@ def other_ws(app: FastAPI) -> WorkspaceKeys:
     return make_workspace(app, "Globex")
 
 
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
 class LiveServer:
     """A real uvicorn server for an app, on a free loopback port, in a thread."""
 
-    def __init__(self, app: FastAPI) -> None:
-        import socket
+    def __init__(self, app: FastAPI, port: int | None = None) -> None:
         import threading
 
         import uvicorn
 
-        sock = socket.socket()
-        sock.bind(("127.0.0.1", 0))
-        self.port = sock.getsockname()[1]
-        sock.close()
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
         self._server = uvicorn.Server(config)

@@ -404,7 +404,7 @@ class Scripted:
 
 
 def use(app: FastAPI, client: TestClient, ws: WorkspaceKeys, provider: Scripted) -> None:
-    app.state.services.providers.register("scripted", lambda settings: provider)
+    app.state.services.providers.register("scripted", lambda settings, clock: provider)
     response = client.put(
         "/v1/channels/sms", headers=ws.auth, json={"provider": "scripted", "settings": {}}
     )

@@ -19,18 +19,38 @@ from clarion.clock import Clock
 from clarion.model.errors import InvalidInput
 from clarion.storage.base import Database
 
-ProviderFactory = Callable[[dict[str, Any]], Provider]
+ProviderFactory = Callable[[dict[str, Any], Clock], Provider]
+"""Builds a provider from a channel's settings (raises InvalidInput naming the bad field)."""
 
 
-def _smtp(settings: dict[str, Any]) -> Provider:
-    from clarion.channels import email
+def _smtp(settings: dict[str, Any], clock: Clock) -> Provider:
+    """`{"url": "smtp://...", "dkim": {"domain", "selector", "private_key"} or a list}`."""
+    from clarion.channels.email import DkimSigner, smtp_provider_from_url
 
     url = settings.get("url")
     if not isinstance(url, str):
         raise InvalidInput("the smtp provider needs settings.url", field="settings.url")
-    factory = getattr(email, "smtp_provider_from_url")  # noqa: B009 - built by the email package
-    provider: Provider = factory(url, dkim=settings.get("dkim"))
-    return provider
+    raw = settings.get("dkim") or []
+    entries = [raw] if isinstance(raw, dict) else raw
+    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+        raise InvalidInput(
+            "dkim is an object (or a list of them) with domain, selector and private_key",
+            field="settings.dkim",
+        )
+    try:
+        signers = [
+            DkimSigner(
+                domain=str(e.get("domain")),
+                selector=str(e.get("selector")),
+                private_key=str(e.get("private_key")),
+            )
+            for e in entries
+        ]
+        return smtp_provider_from_url(url, dkim=signers or None, clock=clock)
+    except InvalidInput:
+        raise
+    except Exception as exc:  # the email package's own errors name what is wrong
+        raise InvalidInput(str(exc), field="settings") from exc
 
 
 BUILTIN_FACTORIES: dict[str, ProviderFactory] = {"smtp": _smtp}
@@ -49,6 +69,7 @@ class ProviderRegistry:
         factories: dict[str, ProviderFactory] | None = None,
     ) -> None:
         self.capture = CaptureProvider(db, clock)
+        self._clock = clock
         self._defaults = defaults or {}
         self._factories = {**BUILTIN_FACTORIES, **(factories or {})}
         self._built: dict[str, Provider] = {}
@@ -68,7 +89,7 @@ class ProviderRegistry:
             raise InvalidInput(
                 f"unknown provider {provider!r}; known: {', '.join(self.names())}", field="provider"
             )
-        self._factories[provider](settings)
+        self._factories[provider](settings, self._clock)
 
     def resolve(self, channel: str, configs: dict[str, tuple[str, dict[str, Any]]]) -> Provider:
         """The provider for `channel` given a workspace's channel configurations."""
@@ -80,7 +101,7 @@ class ProviderRegistry:
         ).hexdigest()
         provider = self._built.get(key)
         if provider is None:
-            provider = self._factories[name](settings)
+            provider = self._factories[name](settings, self._clock)
             self._built[key] = provider
         return provider
 
