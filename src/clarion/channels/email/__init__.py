@@ -1,11 +1,11 @@
 """The email wire path: MIME assembly, DKIM signing and the SMTP provider.
 
-    mime          build_message(RenderedEmail, date=...) -> WireMessage (bytes + envelope)
-    dkim          DkimSigner (RSA-SHA256, Ed25519-SHA256; relaxed/relaxed)
-    dkim_keys     generate_dkim_key, load_private_key, DkimKey (DNS TXT record)
-    smtp          SmtpProvider, smtp_provider_from_url (aiosmtplib, pooled connections)
-    smtp_settings SmtpSettings, parse_smtp_url (`smtp://user:pass@host:port?...`)
-    replies       how SMTP replies and failures become SendResults
+mime          build_message(RenderedEmail, date=...) -> WireMessage (bytes + envelope)
+dkim          DkimSigner (RSA-SHA256, Ed25519-SHA256; relaxed/relaxed)
+dkim_keys     generate_dkim_key, load_private_key, DkimKey (DNS TXT record)
+smtp          SmtpProvider, smtp_provider_from_url (aiosmtplib, pooled connections)
+smtp_settings SmtpSettings, parse_smtp_url (`smtp://user:pass@host:port?...`)
+replies       how SMTP replies and failures become SendResults
 """
 
 from clarion.channels.email.addresses import Mailbox, parse_mailbox

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from clarion.channels.email.errors import InvalidAddress
-from clarion.channels.email.headers import HARD_LINE, MAX_LINE, encoded_words, fold
+from clarion.channels.email.headers import HARD_LINE, MAX_LINE, encoded_word, encoded_words, fold
 
 _ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
 _DOT_ATOM = re.compile(rf"{_ATEXT}(?:\.{_ATEXT})*")
@@ -27,6 +27,8 @@ _LITERAL = re.compile(r"\[[\x21-\x5a\x5e-\x7e]+\]")
 _SIMPLE = re.compile(rf"{_ATEXT}(?:\.{_ATEXT})*@[A-Za-z0-9.-]+")
 _PHRASE = re.compile(rf"{_ATEXT}(?: {_ATEXT})*")
 _UNQUOTE = re.compile(r"\\(.)", re.DOTALL)
+_ONE_WORD_BYTES = 600
+"""Display names up to this size go in one encoded-word (see `_header_value`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +91,15 @@ def addr_spec(addr: str, field: str = "to") -> str:
 
 @lru_cache(maxsize=1024)
 def _header_value(name: str, spec: str, name_length: int) -> str:
+    """`Name <spec>` with the name as an atom phrase, a quoted string or an encoded-word.
+
+    A name that needs encoding goes in a single encoded-word, longer than the
+    75 characters RFC 2047 asks for when the name is long: decoders that follow
+    the RFC drop the space between adjacent encoded-words, while the standard
+    library's address parser (and some clients) keep it, so splitting a name
+    would change it for one side or the other. Clients accept long words; only
+    names over 600 bytes are split.
+    """
     room = MAX_LINE - name_length - 2
     angle = f"<{spec}>"
     if not name:
@@ -98,4 +109,6 @@ def _header_value(name: str, spec: str, name_length: int) -> str:
     if name.isascii() and name.isprintable() and "=?" not in name and len(name) < HARD_LINE // 2:
         quoted = name.replace("\\", "\\\\").replace('"', '\\"')
         return fold([f'"{quoted}"', angle], room)
+    if len(name.encode("utf-8")) <= _ONE_WORD_BYTES:
+        return fold([encoded_word(name), angle], room)
     return fold([*encoded_words(name), angle], room)

@@ -34,6 +34,11 @@ def check_header_name(name: str) -> str:
     return name
 
 
+def encoded_word(text: str) -> str:
+    """All of `text` as one RFC 2047 "B" encoded-word in UTF-8, however long."""
+    return f"=?utf-8?b?{b2a_base64(text.encode('utf-8'), newline=False).decode('ascii')}?="
+
+
 def encoded_words(text: str) -> list[str]:
     """`text` as RFC 2047 "B" encoded-words in UTF-8, split on character boundaries.
 

@@ -54,8 +54,13 @@ class PooledConnection:
             local_hostname=s.helo, timeout=s.timeout, use_tls=s.tls == "implicit",
             start_tls=s.tls == "starttls", tls_context=self._tls_context,
         )  # fmt: skip
-        await client.connect()
         self.client, self.reused = client, False
+        await client.connect()  # greeting, STARTTLS and AUTH as configured
+        if client.is_ehlo_or_helo_needed:
+            try:
+                await client.ehlo()
+            except aiosmtplib.SMTPHeloError:
+                await client.helo()
         return client
 
     def discard(self) -> None:
