@@ -236,7 +236,7 @@ def live_server(app: FastAPI) -> Iterator[LiveServer]:
 
 def drain_consumers(client: TestClient) -> int:
     """Run the app's log consumers until they are idle (tests run without the loop thread)."""
-    from clarion.api.app import consumers
+    from clarion.api.runtime import consumers
     from clarion.processing.consumers import drain
 
     services = client.app.state.services  # type: ignore[attr-defined]

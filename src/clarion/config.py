@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     public_url: str | None = None
     """The address recipients reach Clarion at, for tracking and unsubscribe links
     (default: http://host:port)."""
+    lease_seconds: float = 120
+    """How long a dispatcher holds a claimed message before another may take it over."""
     smtp_url: str | None = None
     """Server-wide email provider, e.g. `smtp://user:pass@host:587?starttls=true`;
     without it (and without a workspace's own), email goes to the capture outbox."""

@@ -64,7 +64,7 @@ def test_merges_under_concurrent_ingestion(pg_app: FastAPI) -> None:
         for process in senders:
             process.join()
             assert process.exitcode == 0
-    from clarion.api.app import consumers
+    from clarion.api.runtime import consumers
     from clarion.processing.consumers import drain
 
     services = pg_app.state.services

@@ -25,28 +25,12 @@ from clarion.api.routers import (
     tracking,
     workspaces,
 )
-from clarion.api.services import Services
+from clarion.api.runtime import build_runtime
 from clarion.clock import Clock, SystemClock
 from clarion.config import Settings
-from clarion.delivery import Dispatcher, DispatcherLoop, ProviderRegistry
-from clarion.delivery.templates import FragmentKind, TemplateKind, TemplateStore
-from clarion.documents import DocumentKind, KindRegistry
-from clarion.processing import Consumer, ConsumerLoop
-from clarion.profiles import IdentityStage
-from clarion.profiles.groups import SubscriptionGroupKind
+from clarion.documents import DocumentKind
 from clarion.storage.sql import SqlDatabase
 from clarion.storage.sql.migrate import upgrade
-from clarion.workspaces import Authenticator
-
-
-def builtin_kinds() -> list[DocumentKind]:
-    """The document kinds every app knows."""
-    return [SubscriptionGroupKind(), TemplateKind(), FragmentKind()]
-
-
-def consumers(clock: Clock) -> list[Consumer]:
-    """The log consumers of the embedded mode, in pipeline order."""
-    return [IdentityStage(clock)]
 
 
 def open_database(url: str, *, migrate: bool = True) -> SqlDatabase:
@@ -68,34 +52,17 @@ def create_app(
     settings = settings or Settings()
     db = db or open_database(settings.database_url)
     clock = clock or SystemClock()
-    defaults = {"email": ("smtp", {"url": settings.smtp_url})} if settings.smtp_url else {}
-    services = Services(
-        settings=settings,
-        db=db,
-        clock=clock,
-        kinds=KindRegistry([*builtin_kinds(), *extra_kinds]),
-        auth=Authenticator(db),
-        templates=TemplateStore(),
-        providers=ProviderRegistry(db, clock, defaults=defaults),
-    )
-    loop = ConsumerLoop(db, clock, consumers=consumers(clock))
-    dispatcher = DispatcherLoop(
-        Dispatcher(db, clock, services.providers, services.templates, public_url=settings.base_url)
-    )
-    if settings.workers:
-        services.wake_consumers = loop.wake
-        services.wake_dispatcher = dispatcher.wake
+    runtime = build_runtime(settings, db, clock, extra_kinds)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         if settings.workers:
-            loop.start()
-            dispatcher.start()
+            runtime.start()
         try:
             yield
         finally:
-            loop.stop()
-            dispatcher.stop()
+            if settings.workers:
+                runtime.stop()
 
     app = FastAPI(
         title="Clarion",
@@ -104,9 +71,9 @@ def create_app(
         default_response_class=OrjsonResponse,
         lifespan=lifespan,
     )
-    app.state.services = services
-    app.state.consumer_loop = loop
-    app.state.dispatcher = dispatcher.dispatcher
+    app.state.services = runtime.services
+    app.state.runtime = runtime
+    app.state.dispatcher = runtime.dispatcher
     install_error_handlers(app)
     for module in (
         health,

@@ -5,13 +5,14 @@ from __future__ import annotations
 import typer
 
 import clarion
-from clarion.cli import apply, keys, serve, workspaces
+from clarion.cli import apply, keys, serve, worker, workspaces
 
 app = typer.Typer(
     name="clarion", help="Clarion customer engagement orchestrator.", no_args_is_help=True
 )
 app.command("serve")(serve.serve)
 app.command("apply")(apply.apply)
+app.command("worker")(worker.worker)
 app.add_typer(workspaces.app, name="workspaces")
 app.add_typer(keys.app, name="keys")
 

@@ -60,8 +60,8 @@ class FrequencyCapStage(BaseStage):
 
     def prepare(self, ctx: StageContext, candidates: list[Candidate]) -> None:
         self._rules = cap_rules(ctx.settings)
-        self._sends: dict[str, list[tuple[str, str, int]]] = {}
-        self.admitted: dict[str, Candidate] = {}
+        self._sends = {}
+        self.admitted = {}
         if not self._rules:
             return
         profiles = sorted(

@@ -1,0 +1,81 @@
+"""The running parts of Clarion besides HTTP: services, log consumers, the dispatcher.
+
+`create_app` serves HTTP on top of a `Runtime`; `clarion worker` runs one without
+HTTP (the scaled-out mode: any number of workers share the work).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from clarion.api.services import Services
+from clarion.clock import Clock
+from clarion.config import Settings
+from clarion.delivery import Dispatcher, DispatcherLoop, ProviderRegistry
+from clarion.delivery.templates import FragmentKind, TemplateKind, TemplateStore
+from clarion.documents import DocumentKind, KindRegistry
+from clarion.processing import Consumer, ConsumerLoop
+from clarion.profiles import IdentityStage
+from clarion.profiles.groups import SubscriptionGroupKind
+from clarion.storage.sql import SqlDatabase
+from clarion.workspaces import Authenticator
+
+
+def builtin_kinds() -> list[DocumentKind]:
+    """The document kinds every app knows."""
+    return [SubscriptionGroupKind(), TemplateKind(), FragmentKind()]
+
+
+def consumers(clock: Clock) -> list[Consumer]:
+    """The log consumers, in pipeline order."""
+    return [IdentityStage(clock)]
+
+
+@dataclass
+class Runtime:
+    """Services plus the background loops that work on them."""
+
+    services: Services
+    consumer_loop: ConsumerLoop
+    dispatcher_loop: DispatcherLoop
+
+    @property
+    def dispatcher(self) -> Dispatcher:
+        return self.dispatcher_loop.dispatcher
+
+    def start(self) -> None:
+        """Start the background loops, and let requests wake them."""
+        self.services.wake_consumers = self.consumer_loop.wake
+        self.services.wake_dispatcher = self.dispatcher_loop.wake
+        self.consumer_loop.start()
+        self.dispatcher_loop.start()
+
+    def stop(self) -> None:
+        self.consumer_loop.stop()
+        self.dispatcher_loop.stop()
+
+
+def build_runtime(
+    settings: Settings, db: SqlDatabase, clock: Clock, extra_kinds: Sequence[DocumentKind] = ()
+) -> Runtime:
+    """Assemble services, consumers and dispatcher on one database (nothing started)."""
+    defaults = {"email": ("smtp", {"url": settings.smtp_url})} if settings.smtp_url else {}
+    services = Services(
+        settings=settings,
+        db=db,
+        clock=clock,
+        kinds=KindRegistry([*builtin_kinds(), *extra_kinds]),
+        auth=Authenticator(db),
+        templates=TemplateStore(),
+        providers=ProviderRegistry(db, clock, defaults=defaults),
+    )
+    dispatcher = Dispatcher(
+        db,
+        clock,
+        services.providers,
+        services.templates,
+        public_url=settings.base_url,
+        lease_seconds=settings.lease_seconds,
+    )
+    return Runtime(services, ConsumerLoop(db, clock, consumers(clock)), DispatcherLoop(dispatcher))

@@ -1,0 +1,23 @@
+"""`clarion worker`: log consumers and the dispatcher, without HTTP (scaled-out mode)."""
+
+from __future__ import annotations
+
+import signal
+import threading
+
+from clarion.api.runtime import build_runtime
+from clarion.cli.common import DbOption, console, database, settings
+from clarion.clock import SystemClock
+
+
+def worker(db: str | None = DbOption) -> None:
+    """Process the event log and deliver messages until stopped (SIGTERM or Ctrl-C)."""
+    config = settings(database_url=db)
+    runtime = build_runtime(config, database(db), SystemClock())
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    runtime.start()
+    console.print(f"Clarion worker on {config.database_url}")
+    stop.wait()
+    runtime.stop()
