@@ -130,7 +130,7 @@ def test_sigkill_at_random_moments_loses_no_email(tmp_path: Path) -> None:
         for _kill in range(4):
             process = worker()
             target = inbox.total() + rng.randint(300, 1200)
-            wait_until(lambda: inbox.total() >= target or unfinished() == 0)
+            wait_until(lambda t=target: inbox.total() >= t or unfinished() == 0)
             process.kill()  # SIGKILL: no cleanup, mid-batch
             process.wait()
             killed_at.append(unfinished())
