@@ -34,8 +34,7 @@ class CaptureProvider:
     def _store(self, messages: Sequence[RenderedMessage]) -> None:
         now = self._clock.now()
         with self._db.write() as tx:
-            for message in messages:
-                tx.captured.store(message, now)
+            tx.captured.store(messages, now)
 
     async def close(self) -> None:
         return None

@@ -154,14 +154,18 @@ class Dispatcher:
             "channels": {ch: {"provider": p, **s} for ch, (p, s) in configs.items()},
         }
         fragments = self.templates.fragments(tx, workspace_id)
+        compiled: dict[tuple[str, int | None], Any] = {}
         candidates = []
         for item in items:
             candidate = Candidate(item)
             intent = item.intent
             try:
-                candidate.template = self.templates.get(
-                    tx, workspace_id, intent.template, intent.template_version, fragments
-                )
+                version_key = (intent.template, intent.template_version)
+                if version_key not in compiled:  # once per template version and batch
+                    compiled[version_key] = self.templates.get(
+                        tx, workspace_id, intent.template, intent.template_version, fragments
+                    )
+                candidate.template = compiled[version_key]
                 if candidate.template.channel != intent.channel:
                     candidate.decision = Decision("fail", "template_channel_mismatch")
                 group = intent.subscription_group or candidate.template.spec.get(
@@ -177,6 +181,7 @@ class Dispatcher:
         stages, caps = self._stages()
         run_stages(ctx, stages, candidates)
         events: list[NewEvent] = []
+        finished: list[dict[str, Any]] = []
         for candidate in candidates:
             decision = candidate.decision
             if decision is None:
@@ -193,7 +198,7 @@ class Dispatcher:
                 if decision.kind == "skip"
                 else ("failed", Outcome.FAILED)
             )
-            tx.outbox.finish(candidate.item.id, status, now, reason=decision.reason)
+            finished.append({"id": candidate.item.id, "status": status, "reason": decision.reason})
             events.append(
                 outcome_event(
                     candidate.item.intent,
@@ -207,6 +212,7 @@ class Dispatcher:
                 stats.skipped += 1
             else:
                 stats.failed += 1
+        tx.outbox.finish_many(finished, now)
         tx.ledger.count(caps.ledger_rows(ctx))
         if events:
             tx.events.append(workspace_id, events, now)
@@ -257,6 +263,7 @@ class Dispatcher:
     ) -> None:
         now = self.clock.now()
         events: dict[str, list[NewEvent]] = {}
+        finished: list[dict[str, Any]] = []
         with self.db.write() as tx:
             for item in ready:
                 candidate = item.candidate
@@ -268,13 +275,14 @@ class Dispatcher:
                 outcome: Outcome | None = None
                 extra: dict[str, Any] = {}
                 if result.status is SendStatus.SENT:
-                    tx.outbox.finish(
-                        candidate.item.id,
-                        "sent",
-                        now,
-                        provider=self._provider_name(item),
-                        provider_message_id=result.provider_message_id,
-                        sent_to=candidate.address,
+                    finished.append(
+                        {
+                            "id": candidate.item.id,
+                            "status": "sent",
+                            "provider": self._provider_name(item),
+                            "provider_message_id": result.provider_message_id,
+                            "sent_to": candidate.address,
+                        }
                     )
                     outcome = Outcome.SENT
                     stats.sent += 1
@@ -294,11 +302,12 @@ class Dispatcher:
                         )
                         stats.retried += 1
                     else:
-                        tx.outbox.finish(
-                            candidate.item.id,
-                            "failed",
-                            now,
-                            reason=result.error or result.status.value,
+                        finished.append(
+                            {
+                                "id": candidate.item.id,
+                                "status": "failed",
+                                "reason": result.error or result.status.value,
+                            }
                         )
                         outcome, extra = Outcome.FAILED, {"reason": result.error or "failed"}
                         stats.failed += 1
@@ -306,6 +315,7 @@ class Dispatcher:
                     events.setdefault(intent.workspace_id, []).append(
                         outcome_event(intent, outcome, now, template_version=version, **extra)
                     )
+            tx.outbox.finish_many(finished, now)
             for workspace_id, batch in events.items():
                 tx.events.append(workspace_id, batch, now)
 

@@ -395,6 +395,10 @@ class OutboxRepo(Protocol):
         sent_to: str | None = None,
     ) -> None: ...
 
+    def finish_many(self, rows: Sequence[dict[str, Any]], now: datetime) -> None:
+        """Final states of many messages at once (see `finish`)."""
+        ...
+
     def defer(
         self, message_id: str, until: datetime, now: datetime, reason: str, *, retry: bool = False
     ) -> None: ...
@@ -411,7 +415,7 @@ class OutboxRepo(Protocol):
 class CaptureRepo(Protocol):
     """What the capture provider stored."""
 
-    def store(self, message: RenderedMessage, now: datetime) -> None: ...
+    def store(self, messages: Sequence[RenderedMessage], now: datetime) -> None: ...
 
     def list(
         self,

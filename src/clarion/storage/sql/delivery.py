@@ -32,23 +32,28 @@ class SqlCapture:
         self._conn = conn
         self._dialect = dialect
 
-    def store(self, message: RenderedMessage, now: datetime) -> None:
-        fields = message.fields
+    def store(self, messages: Sequence[RenderedMessage], now: datetime) -> None:
+        if not messages:
+            return
+        columns = ("subject", "html", "text", "body")
         self._conn.execute(
-            insert_ignoring_conflicts(self._dialect, captured_messages, "id").values(
-                id=message.message_id,
-                workspace_id=message.workspace_id,
-                profile_id=message.profile_id,
-                channel=message.channel,
-                to=message.to,
-                subject=fields.get("subject"),
-                html=fields.get("html"),
-                text=fields.get("text"),
-                body=fields.get("body"),
-                fields=fields,
-                source=message.source,
-                created_at=now,
-            )
+            insert_ignoring_conflicts(self._dialect, captured_messages, "id"),
+            [
+                {
+                    "id": m.message_id,
+                    "workspace_id": m.workspace_id,
+                    "profile_id": m.profile_id,
+                    "channel": m.channel,
+                    "to": m.to,
+                    **{c: m.fields.get(c) for c in columns},
+                    # The other fields (preheader, encoding, payloads, ...); the big
+                    # ones above are stored once, in their columns.
+                    "fields": {k: v for k, v in m.fields.items() if k not in columns},
+                    "source": m.source,
+                    "created_at": now,
+                }
+                for m in dict((m.message_id, m) for m in messages).values()
+            ],
         )
 
     def list(
@@ -90,7 +95,14 @@ class SqlCapture:
                 r.html,
                 r.text,
                 r.body,
-                r.fields,
+                {
+                    **r.fields,
+                    **{
+                        c: getattr(r, c)
+                        for c in ("subject", "html", "text", "body")
+                        if getattr(r, c) is not None
+                    },
+                },
                 r.source,
                 r.created_at,
             )

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, or_, select, update
+from sqlalchemy import Connection, bindparam, delete, or_, select, update
 
 from clarion.clock import to_micros
 from clarion.model.messages import Category, MessageIntent, MessageSource, QueuedMessage
@@ -143,18 +143,48 @@ class SqlOutbox:
         sent_to: str | None = None,
     ) -> None:
         """Record a final state: sent, skipped or failed."""
+        self.finish_many(
+            [
+                {
+                    "id": message_id,
+                    "status": status,
+                    "reason": reason,
+                    "provider": provider,
+                    "provider_message_id": provider_message_id,
+                    "sent_to": sent_to,
+                }
+            ],
+            now,
+        )
+
+    def finish_many(self, rows: Sequence[dict[str, Any]], now: datetime) -> None:
+        """Record final states in one statement: dicts of id, status, reason, provider,
+        provider_message_id, sent_to."""
+        if not rows:
+            return
         self._conn.execute(
             update(outbox)
-            .where(outbox.c.id == message_id)
+            .where(outbox.c.id == bindparam("f_id"))
             .values(
-                status=status,
-                reason=reason,
-                provider=provider,
-                provider_message_id=provider_message_id,
-                sent_to=sent_to,
+                status=bindparam("f_status"),
+                reason=bindparam("f_reason"),
+                provider=bindparam("f_provider"),
+                provider_message_id=bindparam("f_provider_message_id"),
+                sent_to=bindparam("f_sent_to"),
                 lease_until=None,
                 updated_at=now,
-            )
+            ),
+            [
+                {
+                    "f_id": r["id"],
+                    "f_status": r["status"],
+                    "f_reason": r.get("reason"),
+                    "f_provider": r.get("provider"),
+                    "f_provider_message_id": r.get("provider_message_id"),
+                    "f_sent_to": r.get("sent_to"),
+                }
+                for r in rows
+            ],
         )
 
     def defer(
