@@ -34,7 +34,8 @@ from clarion.workspaces import create_workspace
 
 HTML = """<html><head><style>p {{ color: #333 }} .btn {{ background: #0a7 }}</style></head>
 <body><table width="600"><tr><td><h1>Hi {{{{ profile.first_name | default: 'there' }}}},</h1>
-<p>You left {{{{ event.properties.items | size }}}} items in your cart at {{{{ context.shop }}}}:</p>
+<p>You left {{{{ event.properties.items | size }}}} items in your cart at
+{{{{ context.shop }}}}:</p>
 <ul>{{% for item in event.properties.items %}}<li>{{{{ item.name }}}} - {{{{ item.price }}}} SEK
 </li>{{% endfor %}}</ul><p>Your member level: {{{{ profile.tier | upcase }}}}.
 Points: {{{{ profile.points }}}}.</p><p><a class="btn" href="https://shop.example/cart/
