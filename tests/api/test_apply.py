@@ -88,7 +88,7 @@ def test_every_problem_is_reported(client: TestClient, ws: WorkspaceKeys) -> Non
     problems = {(p["document"], p["path"]) for p in response.json()["error"]["problems"]}
     assert problems == {(0, "kind"), (1, "name"), (3, "name"), (4, ""), (5, "")}
     messages = " ".join(p["message"] for p in response.json()["error"]["problems"])
-    assert "known kinds: fragment, note, subscription_group, template" in messages
+    assert "known kinds: audience, fragment, note, subscription_group, template" in messages
     assert "note/missing, which does not exist" in messages
 
 

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from clarion.api.services import Services
+from clarion.audiences.kind import AudienceKind
 from clarion.clock import Clock
 from clarion.config import Settings
 from clarion.delivery import Dispatcher, DispatcherLoop, ProviderRegistry
@@ -24,7 +25,7 @@ from clarion.workspaces import Authenticator
 
 def builtin_kinds() -> list[DocumentKind]:
     """The document kinds every app knows."""
-    return [SubscriptionGroupKind(), TemplateKind(), FragmentKind()]
+    return [SubscriptionGroupKind(), TemplateKind(), FragmentKind(), AudienceKind()]
 
 
 def consumers(clock: Clock) -> list[Consumer]:
