@@ -46,6 +46,21 @@ class Recorder:
     on_rcpt: Callable[[str], Awaitable[str | None]] | None = None
     on_data: Callable[[Envelope], Awaitable[str | None]] | None = None
     arrived: asyncio.Queue[Received] = field(default_factory=asyncio.Queue)
+    pipelining: bool = True
+    """Advertise PIPELINING (aiosmtpd handles pipelined commands but does not say so)."""
+
+    async def handle_EHLO(
+        self,
+        server: SMTP,
+        session: Session,
+        envelope: Envelope,
+        hostname: str,
+        responses: list[str],
+    ) -> list[str]:
+        session.host_name = hostname
+        if self.pipelining:
+            responses.insert(1, "250-PIPELINING")
+        return responses
 
     async def handle_MAIL(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]

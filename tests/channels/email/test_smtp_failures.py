@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import pytest
+
 from clarion.channels.base import SendResult, SendStatus
 from clarion.channels.email import smtp_provider_from_url
 from clarion.testing import FakeClock
@@ -12,8 +14,14 @@ from tests.channels.email.servers import Recorder, free_port_with_nobody_listeni
 from tests.channels.email.test_smtp_provider import message
 
 
-def refuse_rcpt(reply: str) -> Recorder:
-    recorder = Recorder()
+@pytest.fixture(params=[True, False], ids=["pipelined", "one-at-a-time"])
+def pipelining(request: pytest.FixtureRequest) -> bool:
+    """Run a test against a server that offers PIPELINING and one that does not."""
+    return bool(request.param)
+
+
+def refuse_rcpt(reply: str, pipelining: bool) -> Recorder:
+    recorder = Recorder(pipelining=pipelining)
 
     async def on_rcpt(address: str) -> str | None:
         return reply if address.startswith("bob1@") else None
@@ -38,8 +46,8 @@ def send_two(recorder: Recorder) -> tuple[SendResult, SendResult, int]:
     return asyncio.run(main())
 
 
-def test_451_is_transient_and_the_connection_stays_usable() -> None:
-    recorder = refuse_rcpt("451 4.7.1 Greylisted, try again later")
+def test_451_is_transient_and_the_connection_stays_usable(pipelining: bool) -> None:
+    recorder = refuse_rcpt("451 4.7.1 Greylisted, try again later", pipelining)
     first, second, connections = send_two(recorder)
     assert first.status is SendStatus.TRANSIENT
     assert first.details == {
@@ -52,20 +60,22 @@ def test_451_is_transient_and_the_connection_stays_usable() -> None:
     assert [m.rcpt_tos for m in recorder.messages] == [["bob2@example.org"]]
 
 
-def test_550_is_permanent_with_the_server_text() -> None:
-    first, second, _ = send_two(refuse_rcpt("550 5.1.1 <bob1@example.org>: no such user"))
+def test_550_is_permanent_with_the_server_text(pipelining: bool) -> None:
+    recorder = refuse_rcpt("550 5.1.1 <bob1@example.org>: no such user", pipelining)
+    first, second, connections = send_two(recorder)
     assert first.status is SendStatus.PERMANENT
     assert first.error == "SMTP 550 at rcpt: 5.1.1 <bob1@example.org>: no such user"
     assert first.details["enhanced_status"] == "5.1.1"
     assert second.status is SendStatus.SENT
+    assert connections == 1
 
 
-def test_refusal_after_data_is_classified_by_its_code() -> None:
+def test_refusal_after_data_is_classified_by_its_code(pipelining: bool) -> None:
     for reply, status in (
         ("554 5.7.1 Message rejected as spam", SendStatus.PERMANENT),
         ("452 4.3.1 Insufficient system storage", SendStatus.TRANSIENT),
     ):
-        recorder = Recorder()
+        recorder = Recorder(pipelining=pipelining)
 
         async def on_data(envelope: Any, reply: str = reply) -> str | None:
             return reply if "bob1@example.org" in envelope.rcpt_tos else None
@@ -78,8 +88,8 @@ def test_refusal_after_data_is_classified_by_its_code() -> None:
         assert connections == 1
 
 
-def test_421_closing_is_transient_and_the_next_send_reconnects() -> None:
-    recorder = Recorder()
+def test_421_closing_is_transient_and_the_next_send_reconnects(pipelining: bool) -> None:
+    recorder = Recorder(pipelining=pipelining)
     calls = 0
 
     async def on_mail(server: Any) -> str | None:
@@ -136,8 +146,8 @@ def test_a_server_that_never_greets_times_out_transient() -> None:
     assert "timeout" in (result.error or "").lower()
 
 
-def test_a_server_that_stalls_after_data_times_out_transient() -> None:
-    recorder = Recorder()
+def test_a_server_that_stalls_after_data_times_out_transient(pipelining: bool) -> None:
+    recorder = Recorder(pipelining=pipelining)
     stalled = asyncio.Event()
 
     async def on_data(envelope: Any) -> str | None:
@@ -162,8 +172,8 @@ def test_a_server_that_stalls_after_data_times_out_transient() -> None:
     assert result.details["error_type"] == "TimeoutError"
 
 
-def test_dropped_connection_is_reestablished_on_the_next_send() -> None:
-    recorder = Recorder()
+def test_dropped_connection_is_reestablished_on_the_next_send(pipelining: bool) -> None:
+    recorder = Recorder(pipelining=pipelining)
 
     async def main() -> tuple[list[SendResult], int]:
         async with smtp_server(recorder) as server:
@@ -185,9 +195,11 @@ def test_dropped_connection_is_reestablished_on_the_next_send() -> None:
     ]  # fmt: skip
 
 
-def test_connection_closed_as_mail_goes_out_is_retried_once_on_a_new_one() -> None:
+def test_connection_closed_as_mail_goes_out_is_retried_once_on_a_new_one(
+    pipelining: bool,
+) -> None:
     """The server hangs up on the first command of a reused connection: nothing was sent yet."""
-    recorder = Recorder()
+    recorder = Recorder(pipelining=pipelining)
     mails = 0
 
     async def on_mail(server: Any) -> str | None:
@@ -222,3 +234,22 @@ def test_date_header_comes_from_the_clock() -> None:
     asyncio.run(main())
     dates = [m.data.split(b"\r\nDate: ")[1].split(b"\r\n")[0] for m in recorder.messages]
     assert dates == [b"Mon, 05 Jan 2026 09:00:00 +0000", b"Mon, 05 Jan 2026 11:00:00 +0000"]
+
+
+def test_pipelining_sends_mail_rcpt_and_data_in_one_write(pipelining: bool) -> None:
+    """With PIPELINING, RCPT and DATA are already waiting when the server reads MAIL."""
+    recorder = Recorder(pipelining=pipelining)
+    waiting: list[bytes] = []
+
+    async def on_mail(server: Any) -> str | None:
+        waiting.append(bytes(server._stream_reader._buffer))  # what the client sent after MAIL
+        return None
+
+    recorder.on_mail = on_mail
+    first, second, _ = send_two(recorder)
+    assert (first.status, second.status) == (SendStatus.SENT, SendStatus.SENT)
+    expected = [
+        b"RCPT TO:<bob1@example.org>\r\nDATA\r\n",
+        b"RCPT TO:<bob2@example.org>\r\nDATA\r\n",
+    ]
+    assert waiting == (expected if pipelining else [b"", b""])

@@ -6,6 +6,8 @@ Message-ID (`<{message_id}@{domain}>`), so a resend after a crash carries the
 same one. A connection that dropped while idle is reopened before use; if the
 server turns out to have closed it just as the first command goes out, that
 send is retried once on a fresh connection (nothing had been delivered yet).
+aiosmtplib opens connections; `smtp_session` runs the transactions, pipelined
+when the server allows it.
 """
 
 from __future__ import annotations
@@ -15,14 +17,13 @@ import ssl
 from collections.abc import Sequence
 from datetime import datetime
 
-from aiosmtplib import SMTPResponse, SMTPResponseException, SMTPServerDisconnected
-
 from clarion.channels.base import RenderedEmail, RenderedMessage, SendResult, SendStatus
 from clarion.channels.email.addresses import addr_spec
 from clarion.channels.email.dkim import DkimSigner
 from clarion.channels.email.mime import WireMessage, build_message
 from clarion.channels.email.replies import reply_details, result_for_error, result_for_reply
-from clarion.channels.email.smtp_pool import PooledConnection, SmtpPool
+from clarion.channels.email.smtp_pool import SmtpPool
+from clarion.channels.email.smtp_session import LostBeforeReply
 from clarion.channels.email.smtp_settings import SmtpSettings, parse_smtp_url
 from clarion.clock import Clock, SystemClock
 from clarion.model.errors import InvalidInput
@@ -82,79 +83,40 @@ class SmtpProvider:
         if self._pool.closed:
             return SendResult(SendStatus.TRANSIENT, error="the SMTP provider is closed")
         sender = (self._envelope_from or wire.sender).encode("ascii")
+        recipient = wire.recipient.encode("ascii")
         async with self._pool.lease() as slot:
-            txn = _Transaction(slot, sender, wire.recipient.encode("ascii"), wire.data)
+            stage = "connect"
             try:
                 async with asyncio.timeout(self.settings.timeout):
-                    reply = await txn.run()
-            except SMTPResponseException as exc:
-                if 400 <= exc.code < 600:  # a refusal of the message, e.g. after DATA
-                    return await _refused(slot, exc.code, exc.message, txn.stage)
+                    session = await slot.open()
+                    stage = "mail"
+                    try:
+                        reply = await session.transaction(sender, recipient, wire.data)
+                    except LostBeforeReply:
+                        if not slot.reused:
+                            raise
+                        stage = "connect"  # closed under us: reconnect once, nothing was sent
+                        slot.discard()
+                        session = await slot.open()
+                        stage = "mail"
+                        reply = await session.transaction(sender, recipient, wire.data)
+            except Exception as exc:  # connection failures, timeouts, refusals while opening
+                if slot.session is not None and stage != "connect":
+                    stage = slot.session.stage
                 slot.discard()
-                return result_for_error(exc, stage=txn.stage)
-            except Exception as exc:  # connection failures and timeouts
-                slot.discard()
-                return result_for_error(exc, stage=txn.stage)
-        if isinstance(reply, SendResult):
-            return reply
+                return result_for_error(exc, stage=stage)
+        if reply.code != 250 or reply.stage != "data":
+            return result_for_reply(reply.code, reply.text, stage=reply.stage)
         return SendResult(
             SendStatus.SENT,
             provider_message_id=wire.message_id,
-            details=reply_details(reply.code, reply.message, "data"),
+            details=reply_details(reply.code, reply.text, "data"),
         )
 
     async def close(self) -> None:
         """Finish the sends in flight and close every connection."""
         if not self._pool.closed:
             await self._pool.close()
-
-
-class _Transaction:
-    """MAIL, RCPT, DATA on one slot, remembering the stage reached for error reports."""
-
-    def __init__(
-        self, slot: PooledConnection, sender: bytes, recipient: bytes, data: bytes
-    ) -> None:
-        self.slot, self.sender, self.recipient, self.data = slot, sender, recipient, data
-        self.stage = "connect"
-
-    async def run(self) -> SMTPResponse | SendResult:
-        """The final reply to DATA, or the result of a refusal of MAIL or RCPT."""
-        client = await self.slot.open()
-        self.stage = "mail"
-        try:
-            reply = await client.execute_command(
-                b"MAIL", b"FROM:<" + self.sender + b">", timeout=None
-            )
-        except SMTPServerDisconnected:
-            if not self.slot.reused:
-                raise
-            self.stage = "connect"  # closed under us: reconnect once, nothing was sent
-            self.slot.discard()
-            client = await self.slot.open()
-            self.stage = "mail"
-            reply = await client.execute_command(
-                b"MAIL", b"FROM:<" + self.sender + b">", timeout=None
-            )
-        if reply.code != 250:
-            return await _refused(self.slot, reply.code, reply.message, "mail")
-        self.stage = "rcpt"
-        reply = await client.execute_command(b"RCPT", b"TO:<" + self.recipient + b">", timeout=None)
-        if reply.code not in (250, 251):
-            return await _refused(self.slot, reply.code, reply.message, "rcpt")
-        self.stage = "data"
-        return await client.data(self.data, timeout=None)
-
-
-async def _refused(slot: PooledConnection, code: int, text: str, stage: str) -> SendResult:
-    """Record a refusal and reset the transaction so the connection can be reused."""
-    client = slot.client
-    if client is not None and client.is_connected:
-        try:
-            await client.execute_command(b"RSET", timeout=5)
-        except Exception:  # a connection that cannot RSET is dropped
-            slot.discard()
-    return result_for_reply(code, text, stage=stage)
 
 
 def smtp_provider_from_url(

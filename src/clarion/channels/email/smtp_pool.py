@@ -1,9 +1,11 @@
-"""A small pool of reused SMTP connections (aiosmtplib), opened on demand.
+"""A small pool of reused SMTP connections, opened on demand.
 
 Up to `pool_size` connections carry messages at once, one transaction each at
-a time. A connection found closed (the server's idle timeout, a restart) is
-reopened before use; one that failed mid-transaction is dropped, and the next
-user of its slot opens a fresh one.
+a time. aiosmtplib opens each connection (greeting, STARTTLS or implicit TLS,
+EHLO, AUTH); an `SmtpSession` then runs the transactions on it. A connection
+found closed (the server's idle timeout, a restart) is reopened before use;
+one that failed mid-transaction is dropped, and the next user of its slot
+opens a fresh one.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from contextlib import asynccontextmanager, suppress
 
 import aiosmtplib
 
+from clarion.channels.email.smtp_session import SmtpSession
 from clarion.channels.email.smtp_settings import SmtpSettings
 
 _QUIT_TIMEOUT = 2.0
@@ -32,21 +35,21 @@ def tls_context_for(settings: SmtpSettings) -> ssl.SSLContext | None:
 
 
 class PooledConnection:
-    """One slot of the pool: an aiosmtplib client that may or may not be connected."""
+    """One slot of the pool: a session, or nothing until the slot is first used."""
 
     def __init__(self, settings: SmtpSettings, tls_context: ssl.SSLContext | None) -> None:
         self._settings = settings
         self._tls_context = tls_context
-        self.client: aiosmtplib.SMTP | None = None
+        self._client: aiosmtplib.SMTP | None = None
+        self.session: SmtpSession | None = None
         self.reused = False
         """True when the current transaction runs on a connection opened earlier."""
 
-    async def open(self) -> aiosmtplib.SMTP:
-        """The connected client, (re)connecting (TLS, AUTH) if it is not connected."""
-        client = self.client
-        if client is not None and client.is_connected:
+    async def open(self) -> SmtpSession:
+        """The slot's session, (re)connecting (TLS, EHLO, AUTH) if it is not usable."""
+        if self.session is not None and self.session.is_open:
             self.reused = True
-            return client
+            return self.session
         self.discard()
         s = self._settings
         client = aiosmtplib.SMTP(
@@ -54,30 +57,35 @@ class PooledConnection:
             local_hostname=s.helo, timeout=s.timeout, use_tls=s.tls == "implicit",
             start_tls=s.tls == "starttls", tls_context=self._tls_context,
         )  # fmt: skip
-        self.client, self.reused = client, False
+        self._client, self.reused = client, False
         await client.connect()  # greeting, STARTTLS and AUTH as configured
         if client.is_ehlo_or_helo_needed:
             try:
                 await client.ehlo()
             except aiosmtplib.SMTPHeloError:
                 await client.helo()
-        return client
+        if client.transport is None:
+            raise aiosmtplib.SMTPServerDisconnected("the connection closed while opening")
+        pipelining = client.supports_extension("pipelining")
+        self.session = SmtpSession(client.transport, pipelining=pipelining)
+        return self.session
 
     def discard(self) -> None:
         """Drop the connection (after a failure that may have left it out of step)."""
-        if self.client is not None:
-            self.client.close()
-            self.client = None
+        if self.session is not None:
+            self.session.close()
+            self.session = None
+        if self._client is not None:
+            self._client.close()
+            self._client = None
 
     async def quit(self) -> None:
         """Say QUIT politely if connected, then close."""
-        client, self.client = self.client, None
-        if client is None:
-            return
-        if client.is_connected:
+        if self.session is not None:
             with suppress(aiosmtplib.SMTPException, OSError, TimeoutError):
-                await client.quit(timeout=_QUIT_TIMEOUT)
-        client.close()
+                async with asyncio.timeout(_QUIT_TIMEOUT):
+                    await self.session.quit()
+        self.discard()
 
 
 class SmtpPool:
