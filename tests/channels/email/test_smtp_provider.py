@@ -287,3 +287,32 @@ def test_closed_provider_answers_transient_and_quits_its_connections() -> None:
     assert after.status is SendStatus.TRANSIENT
     assert after.error == "the SMTP provider is closed"
     assert open_server_side == [False]
+
+
+def test_close_waits_for_sends_in_flight_and_refuses_those_still_queued() -> None:
+    recorder = Recorder()
+    arrived, release = asyncio.Event(), asyncio.Event()
+
+    async def hold(envelope: Any) -> None:
+        arrived.set()
+        await release.wait()
+        return None
+
+    recorder.on_data = hold
+
+    async def main() -> tuple[SendResult, SendResult]:
+        async with smtp_server(recorder) as server:
+            provider = smtp_provider_from_url(f"smtp://127.0.0.1:{server.port}?pool=1")
+            in_flight = asyncio.create_task(provider.send(message(1)))
+            await arrived.wait()
+            queued = asyncio.create_task(provider.send(message(2)))  # waits for the one slot
+            closing = asyncio.create_task(provider.close())
+            release.set()  # both tasks wait for the slot before the 250 can come back
+            first, second = await in_flight, await queued
+            await closing
+            return first, second
+
+    first, second = asyncio.run(main())
+    assert first.status is SendStatus.SENT
+    assert (second.status, second.error) == (SendStatus.TRANSIENT, "the SMTP provider is closed")
+    assert [m.rcpt_tos for m in recorder.messages] == [["bob1@example.org"]]

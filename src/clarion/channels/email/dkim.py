@@ -34,14 +34,20 @@ _SELECTOR = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9_-]*)(?:\.[A-Za-z0-9_-]+)*")
 
 def relaxed_body(body: bytes) -> bytes:
     """The relaxed body canonicalisation (RFC 6376 section 3.4.4)."""
-    body = _TRAILING_WSP.sub(b"\r\n", _WSP_RUN.sub(b" ", body))
+    if b"\t" in body or b"  " in body:  # (the checks are cheap; the regexes less so)
+        body = _WSP_RUN.sub(b" ", body)
+    if b" \r\n" in body:
+        body = _TRAILING_WSP.sub(b"\r\n", body)
     body = body.rstrip(b"\r\n")
     return body + b"\r\n" if body else b""
 
 
 def relaxed_header(name: bytes, value: bytes) -> bytes:
     """One header field in relaxed canonical form, without the final CRLF (section 3.4.2)."""
-    value = _WSP_RUN.sub(b" ", value.replace(b"\r\n", b"")).strip(b" \t")
+    value = value.replace(b"\r\n", b"")
+    if b"\t" in value or b"  " in value:
+        value = _WSP_RUN.sub(b" ", value)
+    value = value.strip(b" \t")
     return name.strip(b" \t").lower() + b":" + value
 
 

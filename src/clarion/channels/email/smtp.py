@@ -85,6 +85,8 @@ class SmtpProvider:
         sender = (self._envelope_from or wire.sender).encode("ascii")
         recipient = wire.recipient.encode("ascii")
         async with self._pool.lease() as slot:
+            if self._pool.closed:  # closed while this send waited for a connection
+                return SendResult(SendStatus.TRANSIENT, error="the SMTP provider is closed")
             stage = "connect"
             try:
                 async with asyncio.timeout(self.settings.timeout):
