@@ -3,7 +3,9 @@
 The email is about 2 KB of HTML with ten substitutions (two through filters) and a
 three-item loop (three substitutions per item). Both renderers use the same
 environment, with Clarion's default resource limits, and must produce the same text.
-Each figure is the best of several timed runs on one core.
+For reference it also measures the compiled template with every limit off, and an
+empty template (the fixed cost of a render). Each figure is the best of several timed
+runs, pinned to one core.
 
     .venv/bin/python bench/render.py [--seconds 2]
 """
@@ -16,7 +18,7 @@ import platform
 import time
 from collections.abc import Callable
 
-from clarion.delivery.liquid import LiquidEngine
+from clarion.delivery.liquid import LiquidEngine, RenderLimits
 
 EMAIL = """<!DOCTYPE html>
 <html lang="en">
@@ -122,14 +124,24 @@ def main() -> None:
     expected = reference.render(CONTEXT)
     assert compiled.is_compiled, engine.metrics.fallback_reasons
     assert compiled.render(CONTEXT) == expected, "the renderers disagree"
+    unlimited = LiquidEngine(
+        limits=RenderLimits(loop_iterations=None, output_bytes=None, local_namespace_bytes=None)
+    ).compile(EMAIL)
+    assert unlimited.render(CONTEXT) == expected
+    empty = engine.compile("")
 
-    python_liquid = renders_per_second(lambda: reference.render(CONTEXT), args.seconds)
-    compiled_rate = renders_per_second(lambda: compiled.render(CONTEXT), args.seconds)
+    seconds = args.seconds
+    python_liquid = renders_per_second(lambda: reference.render(CONTEXT), seconds)
+    compiled_rate = renders_per_second(lambda: compiled.render(CONTEXT), seconds)
+    unlimited_rate = renders_per_second(lambda: unlimited.render(CONTEXT), seconds)
+    empty_rate = renders_per_second(lambda: empty.render(CONTEXT), seconds)
     print(f"template: {len(EMAIL)} bytes, output {len(expected.encode())} bytes")
     print(f"python {platform.python_version()}, one core")
-    print(f"python-liquid      {python_liquid:>10,.0f} renders/s")
+    print(f"python-liquid                  {python_liquid:>10,.0f} renders/s")
     speedup = compiled_rate / python_liquid
-    print(f"compiled renderer  {compiled_rate:>10,.0f} renders/s ({speedup:.1f}x)")
+    print(f"compiled, default limits       {compiled_rate:>10,.0f} renders/s ({speedup:.1f}x)")
+    print(f"compiled, limits off           {unlimited_rate:>10,.0f} renders/s")
+    print(f"compiled, empty template       {empty_rate:>10,.0f} renders/s (fixed cost per render)")
 
 
 if __name__ == "__main__":

@@ -114,8 +114,40 @@ _INCLUDE = st.tuples(
     st.sampled_from(["", ", x: 2", " with items as item", " for items as item"]),
 ).map(lambda t: _tag(t[0], f"include {t[1]}{t[2]}"))
 
+_LIQUID_BODY = st.deferred(lambda: _LIQUID_LINES)
+_LIQUID_LINE = st.one_of(
+    st.tuples(st.sampled_from(NAMES[:6]), EXPRESSION).map(lambda t: f"assign {t[0]} = {t[1]}"),
+    EXPRESSION.map(lambda e: f"echo {e}"),
+    st.sampled_from(["increment n", "decrement a", "cycle 'o', 'e'", "# note", "break"]),
+    st.sampled_from(["render 'card'", "include 'setter'", "continue", "echo"]),
+    st.tuples(CONDITION, _LIQUID_BODY).map(lambda t: f"if {t[0]}\n{t[1]}\nendif"),
+    st.tuples(PRIMITIVE, _LOOP_ARGS, _LIQUID_BODY).map(
+        lambda t: f"for x in {t[0]} {t[1]}\n{t[2]}\nendfor"
+    ),
+    st.tuples(PRIMITIVE, PRIMITIVE, _LIQUID_BODY).map(
+        lambda t: f"case {t[0]}\nwhen {t[1]}\n{t[2]}\nelse\necho 'other'\nendcase"
+    ),
+    st.tuples(st.sampled_from(NAMES[:6]), _LIQUID_BODY).map(
+        lambda t: f"capture {t[0]}\n{t[1]}\nendcapture"
+    ),
+)
+_LIQUID_LINES = st.lists(_LIQUID_LINE, min_size=1, max_size=3).map("\n".join)
+_LIQUID = st.tuples(_WS2, _LIQUID_LINES).map(
+    lambda t: "{%" + t[0][0] + " liquid\n" + t[1] + "\n" + t[0][1] + "%}"
+)
+
 LEAF = st.one_of(
-    _TEXT, _OUTPUT, _ASSIGN, _COUNTER, _CYCLE, _ECHO, _SIMPLE_TAG, _FIXED, _RENDER, _INCLUDE
+    _TEXT,
+    _OUTPUT,
+    _ASSIGN,
+    _COUNTER,
+    _CYCLE,
+    _ECHO,
+    _SIMPLE_TAG,
+    _FIXED,
+    _RENDER,
+    _INCLUDE,
+    _LIQUID,
 )
 
 _BODY = st.deferred(lambda: BODY)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from liquid import DebugUndefined
 
 from clarion.delivery.liquid import LiquidEngine, RenderLimits, StrictUndefined
 from tests.delivery.liquid.differential import assert_same
@@ -13,6 +14,7 @@ from tests.delivery.liquid.grammar import CONTEXTS, FRAGMENTS, TEMPLATES
 ENGINES = {
     "default": LiquidEngine(fragments=FRAGMENTS),
     "strict": LiquidEngine(fragments=FRAGMENTS, undefined=StrictUndefined),
+    "debug": LiquidEngine(fragments=FRAGMENTS, undefined=DebugUndefined),
     "autoescape": LiquidEngine(fragments=FRAGMENTS, autoescape=True),
     "tight-limits": LiquidEngine(
         fragments=FRAGMENTS,

@@ -9,6 +9,7 @@ expected output, so that agreement is not agreement on something broken.
 from __future__ import annotations
 
 import pytest
+from liquid import DebugUndefined
 
 from clarion.delivery.liquid import LiquidEngine, RenderLimits, StrictUndefined
 from tests.delivery.liquid.differential import assert_same
@@ -36,6 +37,7 @@ FRAGMENTS = {
 ENGINES = {
     "default": LiquidEngine(fragments=FRAGMENTS),
     "strict": LiquidEngine(fragments=FRAGMENTS, undefined=StrictUndefined),
+    "debug": LiquidEngine(fragments=FRAGMENTS, undefined=DebugUndefined),
     "autoescape": LiquidEngine(fragments=FRAGMENTS, autoescape=True),
     "no-limits": LiquidEngine(fragments=FRAGMENTS, limits=RenderLimits(None, None, 30, None)),
     "tight-limits": LiquidEngine(fragments=FRAGMENTS, limits=RenderLimits(5, 40, 6, 200)),

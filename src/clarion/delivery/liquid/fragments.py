@@ -53,7 +53,12 @@ class Fragment:
         try:
             return self._compile(self.template, variant)
         except UnsupportedConstruct as exc:
-            raise RuntimeFallback(f"fragment {self.template.name!r}: {exc}") from exc
+            reason = f"fragment {self.template.name!r}: {exc}"
+
+            def fall_back(*_args: object) -> None:
+                raise RuntimeFallback(reason)
+
+            return fall_back
 
 
 class FragmentLibrary:

@@ -15,6 +15,7 @@ from liquid.exceptions import (
     LiquidInterrupt,
     LiquidSyntaxError,
     LiquidTypeError,
+    LoopIterationLimitError,
     OutputStreamLimitError,
 )
 from liquid.token import Token
@@ -24,6 +25,7 @@ __all__ = [
     "byte_length",
     "context_depth_error",
     "filter_type_error",
+    "loop_limit_error",
     "output_limit_error",
     "resolve_computed",
     "unexpected_interrupt",
@@ -42,6 +44,11 @@ def byte_length(text: str) -> int:
 def output_limit_error() -> OutputStreamLimitError:
     """The error python-liquid raises when a write passes the output limit."""
     return OutputStreamLimitError("output stream limit reached", token=None)
+
+
+def loop_limit_error() -> LoopIterationLimitError:
+    """The error python-liquid raises when nested loops pass the iteration limit."""
+    return LoopIterationLimitError("loop iteration limit reached", token=None)
 
 
 def context_depth_error(kind: str) -> ContextDepthError:

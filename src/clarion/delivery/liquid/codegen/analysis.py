@@ -22,6 +22,7 @@ from liquid.builtin.tags.ifchanged_tag import IfChangedNode
 from liquid.builtin.tags.include_tag import IncludeNode
 from liquid.builtin.tags.increment_tag import IncrementNode
 from liquid.builtin.tags.liquid_tag import LiquidNode
+from liquid.builtin.tags.render_tag import RenderNode
 from liquid.builtin.tags.tablerow_tag import TablerowNode
 from liquid.builtin.tags.unless_tag import UnlessNode
 
@@ -33,6 +34,7 @@ class TemplateAnalysis:
     """Static facts about one template's nodes."""
 
     has_include: bool
+    has_render: bool
     assigned: frozenset[str]
     counters: frozenset[str]
     continued_loops: frozenset[str] = field(default_factory=frozenset)
@@ -44,14 +46,16 @@ def loop_offset_key(node: ForNode | TablerowNode) -> str:
 
 
 def analyze(nodes: Iterable[Node]) -> TemplateAnalysis:
-    """Collect assigned names, counter names, includes and ``offset: continue`` loops."""
-    has_include = False
+    """Collect assigned and counter names, fragments used and ``offset: continue`` loops."""
+    has_include = has_render = False
     assigned: set[str] = set()
     counters: set[str] = set()
     continued: set[str] = set()
     for node in walk(nodes):
         if isinstance(node, IncludeNode):
             has_include = True
+        elif isinstance(node, RenderNode):
+            has_render = True
         elif isinstance(node, AssignNode | CaptureNode):
             assigned.add(str(node.name))
         elif isinstance(node, IncrementNode | DecrementNode):
@@ -61,7 +65,11 @@ def analyze(nodes: Iterable[Node]) -> TemplateAnalysis:
             if isinstance(offset, StringLiteral) and offset.value == "continue":
                 continued.add(loop_offset_key(node))
     return TemplateAnalysis(
-        has_include, frozenset(assigned), frozenset(counters), frozenset(continued)
+        has_include,
+        has_render,
+        frozenset(assigned),
+        frozenset(counters),
+        frozenset(continued),
     )
 
 

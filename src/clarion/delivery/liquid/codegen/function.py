@@ -51,6 +51,10 @@ class LoopContext:
 
     kind: str
     catches: bool = False
+    loop_object: str | None = None
+    """Python name of the ``ForLoop``/``TableRow`` object (not for ``repeat``)."""
+    length: str | None = None
+    """Python name of the loop's length (not for ``repeat``)."""
 
 
 NodeHandler = Callable[["FunctionCompiler", Node], None]
@@ -168,6 +172,40 @@ class FunctionCompiler:
         if self.variant is Variant.ROOT and self.analysis.has_include:
             return True
         return key in self.analysis.continued_loops
+
+    def observes_loop_stack(self) -> bool:
+        """Can fragments see the loop stack (``parentloop``, iteration counts)?"""
+        analysis = self.analysis
+        return self.variant is Variant.INCLUDE or analysis.has_include or analysis.has_render
+
+    def check_loop_limit(self, length: str) -> None:
+        """``RenderContext.raise_for_loop_limit(length)`` for a loop entered here.
+
+        Outside ``include``d fragments the enclosing loops are all lexical, so the
+        product of their lengths is written out instead of walking the loop stack.
+        """
+        limit = self.env.loop_iteration_limit
+        if not limit:
+            return
+        if self.variant is Variant.INCLUDE:
+            self.w.line(f"st.raise_for_loop_limit({length})")
+            return
+        factors = [loop.length for loop in self.loops if loop.length is not None]
+        factors.append(length)
+        if self.variant is Variant.RENDER:
+            factors.append("st.loop_iteration_carry")
+        with self.w.block(f"if {' * '.join(factors)} > {limit!r}:"):
+            self.w.line("raise _loop_limit_error()")
+
+    def parentloop(self) -> str:
+        """``RenderContext.parentloop()``: the innermost enclosing ``for`` loop object."""
+        if self.variant is Variant.INCLUDE:
+            return "st.parentloop()"
+        for loop in reversed(self.loops):
+            if loop.kind == "for":
+                assert loop.loop_object is not None
+                return loop.loop_object
+        return "_undefined('parentloop', token=None)"
 
     def interrupt_statement(self, interrupt: str) -> str:
         """The Python statement for a Liquid ``break`` or ``continue`` here."""

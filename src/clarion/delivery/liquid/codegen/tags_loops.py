@@ -75,17 +75,18 @@ def _for(fc: FunctionCompiler, node: Node) -> None:
     items, length = loop_items(fc, expr, key)
     with fc.w.block(f"if {length}:"):
         forloop, index, item = fc.w.temp("forloop"), fc.w.temp("i"), fc.w.temp("item")
-        fc.w.line(f"{forloop} = _ForLoop({key!r}, {items}, {length}, st.parentloop())")
-        if fc.env.loop_iteration_limit:
-            fc.w.line(f"st.raise_for_loop_limit({length})")
-        fc.w.line(f"st.loops.append({forloop})")
+        fc.w.line(f"{forloop} = _ForLoop({key!r}, {items}, {length}, {fc.parentloop()})")
+        fc.check_loop_limit(length)
+        tracked = fc.observes_loop_stack()
+        if tracked:
+            fc.w.line(f"st.loops.append({forloop})")
         fc.check_scope_depth(fc.scope_size(), "include")
         bindings = {
             "forloop": Binding(forloop, LoopCounters(index, length, key)),
             expr.identifier: Binding(item),
         }
         fc.scope.push(bindings)
-        loop = LoopContext("for")
+        loop = LoopContext("for", loop_object=forloop, length=length)
         fc.loops.append(loop)
         try:
             with fc.w.block(f"for {index}, {item} in enumerate({items}):"):
@@ -103,7 +104,8 @@ def _for(fc: FunctionCompiler, node: Node) -> None:
         finally:
             fc.loops.pop()
             fc.scope.pop()
-        fc.w.line("st.loops.pop()")
+        if tracked:
+            fc.w.line("st.loops.pop()")
     if node.default is not None:
         with fc.w.block("else:"):
             fc.block(node.default)
@@ -119,19 +121,19 @@ def _tablerow(fc: FunctionCompiler, node: Node) -> None:
             cols_value = fc.value(expr.cols)
             cols = fc.w.temp("cols")
             fc.w.line(f"{cols} = {fc.const(node, 'tablerow')}._int_or_zero({cols_value})")
-        if fc.env.loop_iteration_limit:
-            fc.w.line(f"st.raise_for_loop_limit({length})")
+        fc.check_loop_limit(length)
         row = fc.w.temp("tablerow")
         fc.w.line(f"{row} = _TableRow({expr.identifier!r}, {items}, {length}, {cols})")
         fc.out.write_text('<tr class="row1">\n')
-        if fc.env.loop_iteration_limit:
-            fc.w.line(f"st.raise_for_loop_limit({length})")
-        fc.w.line(f"st.loops.append({row})")
+        fc.check_loop_limit(length)
+        tracked = fc.observes_loop_stack()
+        if tracked:
+            fc.w.line(f"st.loops.append({row})")
         fc.check_scope_depth(fc.scope_size(), "include")
         item, stop = fc.w.temp("item"), fc.w.temp("stop")
         fc.w.line(f"{stop} = False")
         fc.scope.push({"tablerowloop": Binding(row), expr.identifier: Binding(item)})
-        fc.loops.append(LoopContext("tablerow"))
+        fc.loops.append(LoopContext("tablerow", loop_object=row, length=length))
         try:
             with fc.w.block(f"for {item} in {row}:"):
                 fc.out.write_str(f"f'<td class=\"col{{{row}.col}}\">'")
@@ -144,7 +146,8 @@ def _tablerow(fc: FunctionCompiler, node: Node) -> None:
         finally:
             fc.loops.pop()
             fc.scope.pop()
-        fc.w.line("st.loops.pop()")
+        if tracked:
+            fc.w.line("st.loops.pop()")
         fc.out.write_text("</tr>\n")
 
 

@@ -60,8 +60,7 @@ def _include(fc: FunctionCompiler, node: Node) -> None:
         fc.scope.pop()
     key = repr(str(node.alias)) if node.alias else f"{fragment}.key"
     with fc.w.block(f"if isinstance({value}, (tuple, list, _IterableDrop)):"):
-        if fc.env.loop_iteration_limit:
-            fc.w.line(f"st.raise_for_loop_limit(len({value}))")
+        fc.check_loop_limit(f"len({value})")
         item = fc.w.temp("item")
         with fc.w.block(f"for {item} in {value}:"):
             fc.w.line(f"{namespace}[{key}] = {item}")
