@@ -35,6 +35,7 @@ class Received:
     peer: Any
     authenticated: bool = False
     encrypted: bool = False
+    helo: str | None = None
 
 
 @dataclass
@@ -86,6 +87,7 @@ class Recorder:
         received = Received(
             envelope.mail_from or "", list(envelope.rcpt_tos), data, session.peer,
             authenticated=bool(session.authenticated),
+            helo=session.host_name,
             encrypted=server.transport is not None
             and server.transport.get_extra_info("ssl_object") is not None,
         )  # fmt: skip

@@ -192,6 +192,22 @@ def test_tls_refuses_an_untrusted_certificate(certificate: tuple[Path, Path]) ->
     assert recorder.messages == []
 
 
+def test_verify_false_accepts_a_self_signed_certificate_and_helo_is_sent(
+    certificate: tuple[Path, Path],
+) -> None:
+    recorder = Recorder()
+
+    async def main() -> SendResult:
+        tls = server_tls_context(*certificate)
+        async with smtp_server(recorder, tls=tls, implicit_tls=True) as server:
+            url = f"smtps://127.0.0.1:{server.port}?verify=false&helo=mx.clarion.example"
+            return await with_provider(url, lambda p: p.send(message()))
+
+    assert asyncio.run(main()).status is SendStatus.SENT
+    (received,) = recorder.messages
+    assert (received.encrypted, received.helo) == (True, "mx.clarion.example")
+
+
 def test_envelope_sender_and_default_from_come_from_the_url() -> None:
     recorder = Recorder()
 
