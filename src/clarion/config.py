@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     smtp_url: str | None = None
     """Server-wide email provider, e.g. `smtp://user:pass@host:587?starttls=true`;
     without it (and without a workspace's own), email goes to the capture outbox."""
+    outbound_allow: str = ""
+    """Non-public networks that vendor and webhook calls may reach, comma-separated
+    (e.g. `127.0.0.1`); everything loopback, private, link-local is refused otherwise."""
 
     @property
     def base_url(self) -> str:

@@ -187,7 +187,25 @@ def _suppression(client: TestClient, ws: WorkspaceKeys) -> dict[str, str]:
     return {"channel": "email", "address": "private@example.com"}
 
 
+def _journey(client: TestClient, ws: WorkspaceKeys) -> dict[str, str]:
+    made = client.post("/v1/journeys", headers=ws.auth, json={
+        "name": "private-journey", "entry": {"type": "api"},
+        "nodes": [{"id": "done", "type": "end"}]})
+    assert made.status_code == 201, made.text
+    return {"journey": "private-journey"}
+
+
 OBJECT_ROUTES: dict[str, Factory] = {
+    "/v1/journeys/{journey}": _journey,
+    "/v1/journeys/{journey}/versions": _journey,
+    "/v1/journeys/{journey}/stats": _journey,
+    "/v1/journeys/{journey}/entries": _journey,
+    "/v1/journeys/{journey}/publish": _journey,
+    "/v1/journeys/{journey}/pause": _journey,
+    "/v1/journeys/{journey}/resume": _journey,
+    "/v1/journeys/{journey}/stop": _journey,
+    "/v1/journeys/{journey}/close": _journey,
+    "/v1/profiles/{profile_id}/journeys": _profile,
     "/v1/templates/{template}": _template,
     "/v1/templates/{template}/versions": _template,
     "/v1/templates/{template}/render": _template,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
@@ -88,7 +89,7 @@ def test_every_problem_is_reported(client: TestClient, ws: WorkspaceKeys) -> Non
     problems = {(p["document"], p["path"]) for p in response.json()["error"]["problems"]}
     assert problems == {(0, "kind"), (1, "name"), (3, "name"), (4, ""), (5, "")}
     messages = " ".join(p["message"] for p in response.json()["error"]["problems"])
-    assert "known kinds: audience, fragment, note, subscription_group, template" in messages
+    assert re.search(r"known kinds: [a-z_, ]*\bnote\b", messages)
     assert "note/missing, which does not exist" in messages
 
 

@@ -16,6 +16,7 @@ from clarion.api.routers import (
     documents,
     health,
     ingest,
+    journeys,
     keys,
     messages,
     profiles,
@@ -89,6 +90,7 @@ def create_app(
         suppressions,
         delivery_webhooks,
         tracking,
+        journeys,
     ):
         app.include_router(module.router)
     return app

@@ -16,6 +16,10 @@ from clarion.config import Settings
 from clarion.delivery import Dispatcher, DispatcherLoop, ProviderRegistry
 from clarion.delivery.templates import FragmentKind, TemplateKind, TemplateStore
 from clarion.documents import DocumentKind, KindRegistry
+from clarion.journeys.consumer import JourneyConsumer
+from clarion.journeys.kind import JourneyKind
+from clarion.journeys.runner import JourneyTimerLoop
+from clarion.outbound import OutboundClient, OutboundPolicy
 from clarion.processing import Consumer, ConsumerLoop
 from clarion.profiles import IdentityStage
 from clarion.profiles.groups import SubscriptionGroupKind
@@ -25,12 +29,12 @@ from clarion.workspaces import Authenticator
 
 def builtin_kinds() -> list[DocumentKind]:
     """The document kinds every app knows."""
-    return [SubscriptionGroupKind(), TemplateKind(), FragmentKind(), AudienceKind()]
+    return [SubscriptionGroupKind(), TemplateKind(), FragmentKind(), AudienceKind(), JourneyKind()]
 
 
 def consumers(clock: Clock) -> list[Consumer]:
     """The log consumers, in pipeline order."""
-    return [IdentityStage(clock)]
+    return [IdentityStage(clock), JourneyConsumer(clock)]
 
 
 @dataclass
@@ -40,6 +44,7 @@ class Runtime:
     services: Services
     consumer_loop: ConsumerLoop
     dispatcher_loop: DispatcherLoop
+    journey_loop: JourneyTimerLoop
 
     @property
     def dispatcher(self) -> Dispatcher:
@@ -51,10 +56,12 @@ class Runtime:
         self.services.wake_dispatcher = self.dispatcher_loop.wake
         self.consumer_loop.start()
         self.dispatcher_loop.start()
+        self.journey_loop.start()
 
     def stop(self) -> None:
         self.consumer_loop.stop()
         self.dispatcher_loop.stop()
+        self.journey_loop.stop()
 
 
 def build_runtime(
@@ -79,4 +86,10 @@ def build_runtime(
         public_url=settings.base_url,
         lease_seconds=settings.lease_seconds,
     )
-    return Runtime(services, ConsumerLoop(db, clock, consumers(clock)), DispatcherLoop(dispatcher))
+    policy = OutboundPolicy.allowing(settings.outbound_allow)
+    return Runtime(
+        services,
+        ConsumerLoop(db, clock, consumers(clock)),
+        DispatcherLoop(dispatcher),
+        JourneyTimerLoop(db, clock, OutboundClient(policy)),
+    )

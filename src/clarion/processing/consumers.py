@@ -14,7 +14,11 @@ log = logging.getLogger(__name__)
 
 
 class Consumer(Protocol):
-    """Something that processes the event log in order, from its own cursor."""
+    """Something that processes the event log in order, from its own cursor.
+
+    A consumer with an `after` attribute (another consumer's name) sees only the
+    events that one has processed: later stages read only stamped events.
+    """
 
     name: str
 
@@ -26,7 +30,9 @@ class Consumer(Protocol):
 def run_once(db: Database, clock: Clock, consumer: Consumer, limit: int = 1000) -> int:
     """Process the next batch for `consumer`; returns how many events it held."""
     with db.write() as tx:
-        batch = tx.events.poll(consumer.name, limit, clock.now())
+        batch = tx.events.poll(
+            consumer.name, limit, clock.now(), after=getattr(consumer, "after", None)
+        )
         if batch.events:
             consumer.handle(tx, batch)
         tx.events.advance(batch)

@@ -466,6 +466,84 @@ class LedgerRepo(Protocol):
     def uncount(self, message_id: str) -> None: ...
 
 
+@dataclass(frozen=True, slots=True)
+class JourneyState:
+    """A journey's lifecycle: status, live version, pinned template versions."""
+
+    workspace_id: str
+    journey: str
+    status: str
+    live_version: int | None
+    pinned: dict[str, Any]
+    published_at: datetime | None
+
+
+class JourneyRepo(Protocol):
+    """Journey lifecycle, instances (as JSON state), waits, timers and statistics."""
+
+    def state(self, workspace_id: str, journey: str) -> JourneyState | None: ...
+
+    def set_state(
+        self,
+        workspace_id: str,
+        journey: str,
+        status: str,
+        live_version: int | None,
+        pinned: dict[str, Any],
+        now: datetime,
+        *,
+        published: bool = False,
+    ) -> None: ...
+
+    def running(self, workspace_id: str) -> builtins.list[JourneyState]: ...
+
+    def instances_of(
+        self, workspace_id: str, profile_id: str, *, active: bool = True
+    ) -> builtins.list[dict[str, Any]]: ...
+
+    def instances(self, instance_ids: Sequence[str]) -> dict[str, dict[str, Any]]: ...
+
+    def waiting_for(
+        self, workspace_id: str, profile_id: str, events: Sequence[str]
+    ) -> builtins.list[str]: ...
+
+    def of_journey(
+        self,
+        workspace_id: str,
+        journey: str,
+        *,
+        status: Sequence[str],
+        node: str | None = None,
+        limit: int = 1000,
+    ) -> builtins.list[dict[str, Any]]: ...
+
+    def last_entry(
+        self, workspace_id: str, journey: str, profile_id: str
+    ) -> tuple[int, bool] | None: ...
+
+    def count_instances(self, workspace_id: str, journey: str, *, active: bool) -> int: ...
+
+    def waiting_counts(self, workspace_id: str, journey: str) -> dict[tuple[int, str], int]: ...
+
+    def save(self, rows: Sequence[dict[str, Any]], now_us: int) -> None: ...
+
+    def schedule(self, rows: Sequence[dict[str, Any]]) -> None: ...
+
+    def claim_due(
+        self, kinds: Sequence[str], limit: int, before_us: int, now_us: int, lease_us: int
+    ) -> builtins.list[dict[str, Any]]: ...
+
+    def delete_timer(self, instance_id: str, key: str) -> None: ...
+
+    def timers_of(self, instance_id: str) -> builtins.list[dict[str, Any]]: ...
+
+    def count(self, rows: Sequence[tuple[str, str, int, str, str, int]]) -> None: ...
+
+    def stats(
+        self, workspace_id: str, journey: str
+    ) -> builtins.list[tuple[int, str, str, int]]: ...
+
+
 class Tx(Protocol):
     """One transaction, with a repository per concern."""
 
@@ -492,6 +570,9 @@ class Tx(Protocol):
 
     @property
     def outbox(self) -> OutboxRepo: ...
+
+    @property
+    def journeys(self) -> JourneyRepo: ...
 
     @property
     def captured(self) -> CaptureRepo: ...

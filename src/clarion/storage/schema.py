@@ -386,3 +386,75 @@ channel_configs = Table(
     Column("settings", Json, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
 )
+
+# --- journeys --------------------------------------------------------------
+
+journey_states = Table(
+    "journey_states",
+    metadata,
+    _workspace(primary_key=True),
+    Column("journey", String(200), primary_key=True),
+    # draft -> live -> paused -> live ... -> stopped | closed
+    Column("status", String(10), nullable=False),
+    Column("live_version", Integer),
+    # Template versions pinned when the live version was published.
+    Column("pinned", Json, nullable=False),
+    Column("published_at", UtcDateTime),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+journey_instances = Table(
+    "journey_instances",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    _workspace(),
+    Column("journey", String(200), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("profile_id", String(40), nullable=False, info={"profile_id": True}),
+    # active, waiting, completed, exited (the full state is in `state`).
+    Column("status", String(10), nullable=False),
+    Column("node", String(100)),
+    Column("state", Json, nullable=False),
+    Column("entered_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    Index("ix_journey_instances_profile", "workspace_id", "profile_id", "journey"),
+    Index("ix_journey_instances_journey", "workspace_id", "journey", "status", "node"),
+)
+
+journey_waits = Table(
+    "journey_waits",
+    metadata,
+    # Which waiting instances an event of a profile may concern (reactions).
+    Column("instance_id", String(40), primary_key=True),
+    Column("event", String(200), primary_key=True),
+    _workspace(),
+    Column("profile_id", String(40), nullable=False, info={"profile_id": True}),
+    Index("ix_journey_waits_profile", "workspace_id", "profile_id", "event"),
+)
+
+journey_timers = Table(
+    "journey_timers",
+    metadata,
+    Column("instance_id", String(40), primary_key=True),
+    Column("key", String(200), primary_key=True),
+    _workspace(),
+    Column("profile_id", String(40), nullable=False, info={"profile_id": True}),
+    Column("due_at", BigInteger, nullable=False),
+    # A timer, or an HTTP call of a custom action (its request in `payload`).
+    Column("kind", String(10), nullable=False),
+    Column("payload", Json),
+    Column("attempts", Integer, nullable=False),
+    Column("lease_until", BigInteger),
+    Index("ix_journey_timers_due", "due_at"),
+)
+
+journey_stats = Table(
+    "journey_stats",
+    metadata,
+    _workspace(primary_key=True),
+    Column("journey", String(200), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("node", String(100), primary_key=True),
+    Column("counter", String(100), primary_key=True),
+    Column("value", BigInteger, nullable=False),
+)

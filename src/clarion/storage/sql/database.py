@@ -24,6 +24,7 @@ from clarion.storage.sql.delivery import (
 from clarion.storage.sql.documents import SqlDocuments
 from clarion.storage.sql.engine import make_engine
 from clarion.storage.sql.events import SqlEventLog
+from clarion.storage.sql.journeys import SqlJourneys
 from clarion.storage.sql.outbox import SqlOutbox
 from clarion.storage.sql.profiles import SqlProfiles
 from clarion.storage.sql.tombstones import SqlTombstones
@@ -64,6 +65,10 @@ class SqlTx:
     @cached_property
     def tombstones(self) -> SqlTombstones:
         return SqlTombstones(self.conn, self.dialect)
+
+    @cached_property
+    def journeys(self) -> SqlJourneys:
+        return SqlJourneys(self.conn, self.dialect)
 
     @cached_property
     def outbox(self) -> SqlOutbox:

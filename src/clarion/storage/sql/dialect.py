@@ -21,3 +21,12 @@ def upsert(dialect: str, table: Table, index_elements: list[str], update: list[s
     return stmt.on_conflict_do_update(
         index_elements=index_elements, set_={c: stmt.excluded[c] for c in update}
     )
+
+
+def adding(dialect: str, table: Table, index_elements: list[str], column: str) -> Any:
+    """An INSERT that adds `column` to the existing row's value on a conflict (counters)."""
+    module: Any = postgresql if dialect == "postgresql" else sqlite
+    stmt = module.insert(table)
+    return stmt.on_conflict_do_update(
+        index_elements=index_elements, set_={column: table.c[column] + stmt.excluded[column]}
+    )

@@ -1,0 +1,34 @@
+"""The journey consumer: reads the stamped event log after the identity stage."""
+
+from __future__ import annotations
+
+import itertools
+
+from clarion.clock import Clock
+from clarion.journeys.engine import JourneyEngine
+from clarion.profiles import IDENTITY_STAGE
+from clarion.storage.base import ConsumerBatch, Tx
+
+JOURNEY_CONSUMER = "journeys"
+
+
+class JourneyConsumer:
+    """Routes each event to journey entries and to the instances it concerns (a `Consumer`)."""
+
+    name = JOURNEY_CONSUMER
+    after = IDENTITY_STAGE
+
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
+        self.messages_queued = 0
+
+    def handle(self, tx: Tx, batch: ConsumerBatch) -> None:
+        now = self._clock.now()
+        events = sorted(batch.events, key=lambda e: e.workspace_id)
+        for workspace_id, group in itertools.groupby(events, key=lambda e: e.workspace_id):
+            engine = JourneyEngine(tx, workspace_id, now)
+            if not engine.catalog.journeys:
+                continue
+            for event in group:
+                engine.on_event(event)
+            self.messages_queued += engine.messages_queued

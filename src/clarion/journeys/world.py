@@ -1,0 +1,67 @@
+"""Loading what a step may read: the profile (as much as its conditions need)."""
+
+from __future__ import annotations
+
+from clarion.audiences.memory import EventView, ProfileView
+from clarion.journeys.catalog import Catalog
+from clarion.journeys.io import World
+from clarion.journeys.state import Instance
+from clarion.model.messages import MessageSource, message_id_for
+from clarion.model.outcomes import SourceKind
+
+EVENTS_PER_CONDITION = 1_000
+"""Newest events of a profile that conditions on events look at."""
+
+
+def profile_view(catalog: Catalog, profile_id: str, journey: str, version: int) -> ProfileView:
+    tx, ws = catalog.tx, catalog.workspace_id
+    record = tx.profiles.get(ws, profile_id)
+    needs = catalog.needs(journey, version)
+    events: list[EventView] = []
+    if needs.events:
+        recent = tx.events.for_profile(ws, profile_id, EVENTS_PER_CONDITION)
+        events = [EventView.of(e) for e in reversed(recent) if e.event in needs.events]
+    subscriptions: dict[tuple[str, str], str] = {}
+    if needs.consent:
+        subscriptions = {
+            (s.channel, s.group): s.status.value for s in tx.consent.profile_states(ws, profile_id)
+        }
+    if record is None:
+        return ProfileView(profile_id, events=events)
+    return ProfileView(
+        profile_id,
+        record.traits,
+        sorted(record.identities),
+        subscriptions,
+        (),
+        events,
+        record.timezone,
+    )
+
+
+def world_for(catalog: Catalog, instance: Instance, now_us: int, caps: dict[str, int]) -> World:
+    """The world of one step of `instance`."""
+    running = catalog.journeys[instance.journey]
+    spec = catalog.spec(instance.journey, instance.version)
+
+    def message_id(node: str, visit: int) -> str:
+        source = MessageSource(
+            SourceKind.JOURNEY,
+            instance.journey_id,
+            instance.journey,
+            instance.version,
+            instance.id,
+            node,
+            visit,
+        )
+        return message_id_for(instance.workspace_id, source, instance.profile_id, None)
+
+    return World(
+        now_us=now_us,
+        profile=profile_view(catalog, instance.profile_id, instance.journey, instance.version),
+        resolver=catalog.resolver,
+        paused=running.state.status == "paused",
+        caps=caps,
+        message_id=message_id,
+        default_timezone=spec.timezone if spec else "UTC",
+    )

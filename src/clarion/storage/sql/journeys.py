@@ -1,0 +1,358 @@
+"""Journey states, instances, waits, timers and statistics, in SQL."""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, delete, func, or_, select, update
+
+from clarion.storage.base import JourneyState
+from clarion.storage.erasure import erasure_hook
+from clarion.storage.schema import (
+    journey_instances,
+    journey_states,
+    journey_stats,
+    journey_timers,
+    journey_waits,
+)
+from clarion.storage.sql.dialect import adding, upsert
+
+
+def _state(row: Any) -> JourneyState:
+    return JourneyState(
+        row.workspace_id,
+        row.journey,
+        row.status,
+        row.live_version,
+        dict(row.pinned),
+        row.published_at,
+    )
+
+
+class SqlJourneys:
+    """`JourneyRepo` on a SQLAlchemy connection."""
+
+    def __init__(self, conn: Connection, dialect: str) -> None:
+        self._conn = conn
+        self._dialect = dialect
+
+    # --- lifecycle -----------------------------------------------------------
+
+    def state(self, workspace_id: str, journey: str) -> JourneyState | None:
+        row = self._conn.execute(
+            select(journey_states).where(
+                journey_states.c.workspace_id == workspace_id, journey_states.c.journey == journey
+            )
+        ).first()
+        return _state(row) if row else None
+
+    def set_state(
+        self,
+        workspace_id: str,
+        journey: str,
+        status: str,
+        live_version: int | None,
+        pinned: dict[str, Any],
+        now: datetime,
+        *,
+        published: bool = False,
+    ) -> None:
+        current = self.state(workspace_id, journey)
+        published_at = now if published else (current.published_at if current else None)
+        self._conn.execute(
+            upsert(
+                self._dialect,
+                journey_states,
+                ["workspace_id", "journey"],
+                ["status", "live_version", "pinned", "published_at", "updated_at"],
+            ),
+            {
+                "workspace_id": workspace_id,
+                "journey": journey,
+                "status": status,
+                "live_version": live_version,
+                "pinned": pinned,
+                "published_at": published_at,
+                "updated_at": now,
+            },
+        )
+
+    def running(self, workspace_id: str) -> builtins.list[JourneyState]:
+        """Journeys that are live, paused or closed (their instances still move)."""
+        rows = self._conn.execute(
+            select(journey_states).where(
+                journey_states.c.workspace_id == workspace_id,
+                journey_states.c.status.in_(["live", "paused", "closed"]),
+            )
+        )
+        return [_state(r) for r in rows]
+
+    # --- instances -----------------------------------------------------------
+
+    def instances_of(
+        self, workspace_id: str, profile_id: str, *, active: bool = True
+    ) -> builtins.list[dict[str, Any]]:
+        query = select(journey_instances.c.state).where(
+            journey_instances.c.workspace_id == workspace_id,
+            journey_instances.c.profile_id == profile_id,
+        )
+        if active:
+            query = query.where(journey_instances.c.status.in_(["active", "waiting"]))
+        return [dict(r.state) for r in self._conn.execute(query.order_by(journey_instances.c.id))]
+
+    def instances(self, instance_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        if not instance_ids:
+            return {}
+        rows = self._conn.execute(
+            select(journey_instances.c.id, journey_instances.c.state).where(
+                journey_instances.c.id.in_(list(instance_ids))
+            )
+        )
+        return {r.id: dict(r.state) for r in rows}
+
+    def waiting_for(
+        self, workspace_id: str, profile_id: str, events: Sequence[str]
+    ) -> builtins.list[str]:
+        if not events:
+            return []
+        rows = self._conn.execute(
+            select(journey_waits.c.instance_id)
+            .where(
+                journey_waits.c.workspace_id == workspace_id,
+                journey_waits.c.profile_id == profile_id,
+                journey_waits.c.event.in_(list(events)),
+            )
+            .distinct()
+        )
+        return [r.instance_id for r in rows]
+
+    def of_journey(
+        self,
+        workspace_id: str,
+        journey: str,
+        *,
+        status: Sequence[str],
+        node: str | None = None,
+        limit: int = 1000,
+    ) -> builtins.list[dict[str, Any]]:
+        query = select(journey_instances.c.state).where(
+            journey_instances.c.workspace_id == workspace_id,
+            journey_instances.c.journey == journey,
+            journey_instances.c.status.in_(list(status)),
+        )
+        if node is not None:
+            query = query.where(journey_instances.c.node == node)
+        rows = self._conn.execute(query.order_by(journey_instances.c.id).limit(limit))
+        return [dict(r.state) for r in rows]
+
+    def last_entry(
+        self, workspace_id: str, journey: str, profile_id: str
+    ) -> tuple[int, bool] | None:
+        """When the profile last entered the journey, and whether that walk is still on."""
+        row = self._conn.execute(
+            select(journey_instances.c.entered_at, journey_instances.c.status)
+            .where(
+                journey_instances.c.workspace_id == workspace_id,
+                journey_instances.c.journey == journey,
+                journey_instances.c.profile_id == profile_id,
+            )
+            .order_by(journey_instances.c.entered_at.desc())
+            .limit(1)
+        ).first()
+        return (int(row.entered_at), row.status in ("active", "waiting")) if row else None
+
+    def count_instances(self, workspace_id: str, journey: str, *, active: bool) -> int:
+        query = (
+            select(func.count())
+            .select_from(journey_instances)
+            .where(
+                journey_instances.c.workspace_id == workspace_id,
+                journey_instances.c.journey == journey,
+            )
+        )
+        if active:
+            query = query.where(journey_instances.c.status.in_(["active", "waiting"]))
+        return int(self._conn.execute(query).scalar_one())
+
+    def waiting_counts(self, workspace_id: str, journey: str) -> dict[tuple[int, str], int]:
+        rows = self._conn.execute(
+            select(journey_instances.c.version, journey_instances.c.node, func.count())
+            .where(
+                journey_instances.c.workspace_id == workspace_id,
+                journey_instances.c.journey == journey,
+                journey_instances.c.status == "waiting",
+            )
+            .group_by(journey_instances.c.version, journey_instances.c.node)
+        )
+        return {(int(v), str(n)): int(c) for v, n, c in rows}
+
+    def save(self, rows: Sequence[dict[str, Any]], now_us: int) -> None:
+        """Store instances (their JSON state) and what they wait for."""
+        if not rows:
+            return
+        self._conn.execute(
+            upsert(
+                self._dialect,
+                journey_instances,
+                ["id"],
+                ["status", "node", "state", "updated_at", "version"],
+            ),
+            [
+                {
+                    "id": s["id"],
+                    "workspace_id": s["workspace_id"],
+                    "journey": s["journey"],
+                    "version": s["version"],
+                    "profile_id": s["profile_id"],
+                    "status": s["status"],
+                    "node": s["node"],
+                    "state": s,
+                    "entered_at": s["entered_us"],
+                    "updated_at": now_us,
+                }
+                for s in rows
+            ],
+        )
+        ids = [s["id"] for s in rows]
+        self._conn.execute(delete(journey_waits).where(journey_waits.c.instance_id.in_(ids)))
+        waits = [
+            {
+                "instance_id": s["id"],
+                "event": name,
+                "workspace_id": s["workspace_id"],
+                "profile_id": s["profile_id"],
+            }
+            for s in rows
+            if s.get("waiting") and s["status"] == "waiting"
+            for name in s["waiting"].get("events", [])
+        ]
+        if waits:
+            self._conn.execute(journey_waits.insert(), waits)
+        done = [s["id"] for s in rows if s["status"] in ("completed", "exited")]
+        if done:
+            self._conn.execute(delete(journey_timers).where(journey_timers.c.instance_id.in_(done)))
+
+    # --- timers ------------------------------------------------------------------
+
+    def schedule(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Timers (or HTTP calls): dicts of instance_id, key, workspace_id, profile_id,
+        due_at, kind, payload."""
+        if rows:
+            self._conn.execute(
+                upsert(
+                    self._dialect,
+                    journey_timers,
+                    ["instance_id", "key"],
+                    ["due_at", "kind", "payload", "attempts", "lease_until"],
+                ),
+                [{**r, "attempts": 0, "lease_until": None} for r in rows],
+            )
+
+    def claim_due(
+        self, kinds: Sequence[str], limit: int, before_us: int, now_us: int, lease_us: int
+    ) -> builtins.list[dict[str, Any]]:
+        """Due timers (due before `before_us`) not leased by another worker; leases them."""
+        query = (
+            select(journey_timers)
+            .where(
+                journey_timers.c.kind.in_(list(kinds)),
+                journey_timers.c.due_at <= before_us,
+                or_(journey_timers.c.lease_until.is_(None), journey_timers.c.lease_until <= now_us),
+            )
+            .order_by(journey_timers.c.due_at)
+            .limit(limit)
+        )
+        if self._dialect == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        rows = [dict(r._mapping) for r in self._conn.execute(query)]
+        if rows:
+            self._conn.execute(
+                update(journey_timers)
+                .where(
+                    journey_timers.c.instance_id == bindparam("t_instance"),
+                    journey_timers.c.key == bindparam("t_key"),
+                )
+                .values(lease_until=now_us + lease_us, attempts=journey_timers.c.attempts + 1),
+                [{"t_instance": r["instance_id"], "t_key": r["key"]} for r in rows],
+            )
+        return rows
+
+    def delete_timer(self, instance_id: str, key: str) -> None:
+        self._conn.execute(
+            delete(journey_timers).where(
+                journey_timers.c.instance_id == instance_id, journey_timers.c.key == key
+            )
+        )
+
+    def timers_of(self, instance_id: str) -> builtins.list[dict[str, Any]]:
+        rows = self._conn.execute(
+            select(journey_timers)
+            .where(journey_timers.c.instance_id == instance_id)
+            .order_by(journey_timers.c.due_at)
+        )
+        return [dict(r._mapping) for r in rows]
+
+    # --- statistics ----------------------------------------------------------
+
+    def count(self, rows: Sequence[tuple[str, str, int, str, str, int]]) -> None:
+        """Add to counters: (workspace, journey, version, node, counter, delta)."""
+        totals: dict[tuple[str, str, int, str, str], int] = {}
+        for ws, journey, version, node, counter, delta in rows:
+            key = (ws, journey, version, node, counter)
+            totals[key] = totals.get(key, 0) + delta
+        if not totals:
+            return
+        stmt = adding(
+            self._dialect,
+            journey_stats,
+            ["workspace_id", "journey", "version", "node", "counter"],
+            "value",
+        )
+        self._conn.execute(
+            stmt,
+            [
+                {
+                    "workspace_id": ws,
+                    "journey": journey,
+                    "version": version,
+                    "node": node,
+                    "counter": counter,
+                    "value": delta,
+                }
+                for (ws, journey, version, node, counter), delta in totals.items()
+            ],
+        )
+
+    def stats(self, workspace_id: str, journey: str) -> builtins.list[tuple[int, str, str, int]]:
+        rows = self._conn.execute(
+            select(
+                journey_stats.c.version,
+                journey_stats.c.node,
+                journey_stats.c.counter,
+                journey_stats.c.value,
+            ).where(
+                journey_stats.c.workspace_id == workspace_id, journey_stats.c.journey == journey
+            )
+        )
+        return [(int(v), str(n), str(c), int(x)) for v, n, c, x in rows]
+
+
+def _erase(table: Any) -> Any:
+    def erase(tx: Any, workspace_id: str, profile_id: str) -> int:
+        return int(
+            tx.conn.execute(
+                delete(table).where(
+                    table.c.workspace_id == workspace_id, table.c.profile_id == profile_id
+                )
+            ).rowcount
+        )
+
+    return erase
+
+
+erasure_hook("journey_instances")(_erase(journey_instances))
+erasure_hook("journey_waits")(_erase(journey_waits))
+erasure_hook("journey_timers")(_erase(journey_timers))
