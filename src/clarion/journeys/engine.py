@@ -173,5 +173,5 @@ class JourneyEngine:
             audience = event.properties.get("audience")
             for journey in self.catalog.by_audience.get(str(audience), []):
                 spec = self.catalog.journeys[journey].live
-                if spec is not None and f"audience.{spec.entry.on}" == name:  # type: ignore[union-attr]
+                if spec is not None and f"audience.{spec.entry.when}" == name:  # type: ignore[union-attr]
                     self.enter(journey, profile_id, data)

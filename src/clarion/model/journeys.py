@@ -57,7 +57,7 @@ class AudienceEntry(_Strict):
 
     type: Literal["audience"]
     audience: str
-    on: Literal["entered", "exited"] = "entered"
+    when: Literal["entered", "exited"] = "entered"
 
 
 class ReadAudienceEntry(_Strict):

@@ -79,6 +79,8 @@ class _Batch:
                 survivor = self.ws.follow(event.profile_id)
                 if survivor != event.profile_id:
                     stamps.append((event.seq, survivor))
+                if event.type == "identify" and self.ws.has_profile(survivor):
+                    self._apply(survivor, event)  # Clarion's own profile updates (journeys)
                 continue
             identities = wanted[event.seq]
             if not identities:

@@ -56,6 +56,12 @@ class WorkingSet:
                 for identity in record.identities:
                     self._owners.setdefault(identity, record.id)
 
+    def has_profile(self, profile_id: str) -> bool:
+        """Whether the profile exists (loading it into the working set if it does)."""
+        if profile_id not in self.profiles:
+            self._load([profile_id])
+        return profile_id in self.profiles
+
     def owner(self, identity: Identity) -> str | None:
         if identity not in self._owners:
             self.prefetch([identity])
