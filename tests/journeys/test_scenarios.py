@@ -38,10 +38,14 @@ def person(client: TestClient, ws: WorkspaceKeys, user: str, **traits: Any) -> s
     return user
 
 
-def enter(client: TestClient, ws: WorkspaceKeys, journey: str, user: str,
-          **context: Any) -> dict[str, Any]:
-    response = client.post(f"/v1/journeys/{journey}/entries", headers=ws.auth,
-                           json={"user_id": user, "context": context})
+def enter(
+    client: TestClient, ws: WorkspaceKeys, journey: str, user: str, **context: Any
+) -> dict[str, Any]:
+    response = client.post(
+        f"/v1/journeys/{journey}/entries",
+        headers=ws.auth,
+        json={"user_id": user, "context": context},
+    )
     assert response.status_code == 202, response.text
     return dict(response.json())
 
@@ -55,7 +59,10 @@ def base(app: FastAPI, client: TestClient, ws: WorkspaceKeys) -> WorkspaceKeys:
 def test_onboarding_series_over_days(
     app: FastAPI, client: TestClient, base: WorkspaceKeys, clock: FakeClock
 ) -> None:
-    apply_yaml(client, base, """
+    apply_yaml(
+        client,
+        base,
+        """
 kind: journey
 name: onboarding
 entry: {type: event, event: Signed Up}
@@ -69,7 +76,8 @@ nodes:
     otherwise: nudge
   - {id: nudge, type: message, channel: email, template: note, next: done}
   - {id: done, type: end}
-""")
+""",
+    )
     publish(client, base, "onboarding")
     for user in ("busy", "idle"):
         person(client, base, user, first_name=user)
@@ -86,7 +94,10 @@ nodes:
 def test_birthday_at_nine_local_time(
     app: FastAPI, client: TestClient, base: WorkspaceKeys, clock: FakeClock
 ) -> None:
-    apply_yaml(client, base, """
+    apply_yaml(
+        client,
+        base,
+        """
 kind: journey
 name: birthday
 entry: {type: api}
@@ -97,11 +108,13 @@ nodes:
     next: greet
   - {id: greet, type: message, channel: email, template: note, next: done}
   - {id: done, type: end}
-""")
+""",
+    )
     publish(client, base, "birthday")
     clock.set(datetime(2026, 3, 10, 12, 0, tzinfo=UTC))
-    person(client, base, "bday", first_name="Bea", birthday="1990-03-14",
-           timezone="Europe/Stockholm")
+    person(
+        client, base, "bday", first_name="Bea", birthday="1990-03-14", timezone="Europe/Stockholm"
+    )
     person(client, base, "nodate", first_name="No")
     settle(app, client)
     enter(client, base, "birthday", "bday")
@@ -119,7 +132,10 @@ nodes:
 def test_audience_qualification_starts_a_journey(
     app: FastAPI, client: TestClient, base: WorkspaceKeys
 ) -> None:
-    apply_yaml(client, base, """
+    apply_yaml(
+        client,
+        base,
+        """
 kind: audience
 name: lapsed
 definition: {not: {performed: {event: Order Completed, within: {last: 90, unit: days}}}}
@@ -130,15 +146,22 @@ entry: {type: audience, audience: lapsed, when: entered}
 nodes:
   - {id: send, type: message, channel: email, template: note, next: done}
   - {id: done, type: end}
-""")
+""",
+    )
     publish(client, base, "win-back")
     person(client, base, "gone")
     settle(app, client)
-    qualified = client.post("/v1/track", headers=base.auth, json={
-        "userId": "gone", "event": "audience.entered", "properties": {"audience": "lapsed"}})
+    qualified = client.post(
+        "/v1/track",
+        headers=base.auth,
+        json={"userId": "gone", "event": "audience.entered", "properties": {"audience": "lapsed"}},
+    )
     assert qualified.status_code == 200
-    other = client.post("/v1/track", headers=base.auth, json={
-        "userId": "gone", "event": "audience.entered", "properties": {"audience": "vip"}})
+    other = client.post(
+        "/v1/track",
+        headers=base.auth,
+        json={"userId": "gone", "event": "audience.entered", "properties": {"audience": "vip"}},
+    )
     assert other.status_code == 200
     settle(app, client)
     assert len(messages_to(client, base, "gone")) == 1
@@ -150,10 +173,15 @@ class Webhook(BaseHTTPRequestHandler):
     answers: list[tuple[int, dict[str, Any]]] = []
     received: list[dict[str, Any]] = []
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length", 0))
-        Webhook.received.append({"path": self.path, "body": self.rfile.read(length).decode(),
-                                 "auth": self.headers.get("Authorization")})
+        Webhook.received.append(
+            {
+                "path": self.path,
+                "body": self.rfile.read(length).decode(),
+                "auth": self.headers.get("Authorization"),
+            }
+        )
         status, body = Webhook.answers.pop(0)
         payload = json.dumps(body).encode()
         self.send_response(status)
@@ -180,7 +208,10 @@ def webhook() -> Iterator[str]:
 def test_custom_action_saves_its_answer_and_takes_the_error_branch(
     app: FastAPI, client: TestClient, base: WorkspaceKeys, webhook: str
 ) -> None:
-    apply_yaml(client, base, f"""
+    apply_yaml(
+        client,
+        base,
+        f"""
 kind: journey
 name: coupon
 entry: {{type: api}}
@@ -196,7 +227,8 @@ nodes:
   - {{id: send, type: message, channel: email, template: note, next: done}}
   - {{id: sorry, type: update_profile, set: {{coupon_failed: true}}, next: done}}
   - {{id: done, type: end}}
-""")
+""",
+    )
     publish(client, base, "coupon")
     person(client, base, "lucky", first_name="Lu")
     person(client, base, "unlucky", first_name="Un")
@@ -212,8 +244,9 @@ nodes:
     settle(app, client)
     assert len(Webhook.received) == 4  # one call, two retries on 5xx
     assert messages_to(client, base, "unlucky") == []
-    profile = client.get("/v1/profiles", params={"identity": "user_id:unlucky"},
-                         headers=base.auth).json()
+    profile = client.get(
+        "/v1/profiles", params={"identity": "user_id:unlucky"}, headers=base.auth
+    ).json()
     assert profile["traits"]["coupon_failed"] is True
     [walk] = path_of(client, base, "unlucky")
     assert [h["node"] for h in walk["history"]][:2] == ["ask", "ask"]
@@ -223,14 +256,18 @@ nodes:
 def test_custom_actions_cannot_reach_private_addresses_by_default(
     app: FastAPI, client: TestClient, base: WorkspaceKeys
 ) -> None:
-    apply_yaml(client, base, """
+    apply_yaml(
+        client,
+        base,
+        """
 kind: journey
 name: probe
 entry: {type: api}
 nodes:
   - {id: ask, type: custom_action, url: "http://169.254.169.254/latest/meta-data/", next: done}
   - {id: done, type: end}
-""")
+""",
+    )
     publish(client, base, "probe")
     person(client, base, "p")
     settle(app, client)
@@ -243,7 +280,10 @@ nodes:
 def test_the_global_timeout_ends_a_long_wait(
     app: FastAPI, client: TestClient, base: WorkspaceKeys, clock: FakeClock
 ) -> None:
-    apply_yaml(client, base, """
+    apply_yaml(
+        client,
+        base,
+        """
 kind: journey
 name: slow
 entry: {type: api}
@@ -252,7 +292,8 @@ nodes:
   - {id: long, type: wait, duration: 10d, next: send}
   - {id: send, type: message, channel: email, template: note, next: done}
   - {id: done, type: end}
-""")
+""",
+    )
     publish(client, base, "slow")
     person(client, base, "t")
     settle(app, client)
@@ -291,8 +332,9 @@ nodes:
     settle(app, client)
 
     def got(user: str) -> Any:
-        return client.get("/v1/profiles", params={"identity": f"user_id:{user}"},
-                          headers=base.auth).json()["traits"]["got"]
+        return client.get(
+            "/v1/profiles", params={"identity": f"user_id:{user}"}, headers=base.auth
+        ).json()["traits"]["got"]
 
     assert (got("early"), got("late")) == ("v1", "v2")
     assert [w["version"] for w in path_of(client, base, "early")] == [1]
@@ -301,7 +343,10 @@ nodes:
 def test_react_to_an_open_or_time_out(
     app: FastAPI, client: TestClient, base: WorkspaceKeys, clock: FakeClock
 ) -> None:
-    apply_yaml(client, base, """
+    apply_yaml(
+        client,
+        base,
+        """
 kind: journey
 name: follow-up
 entry: {type: api}
@@ -315,7 +360,8 @@ nodes:
   - {id: thanks, type: update_profile, set: {engaged: true}, next: done}
   - {id: again, type: update_profile, set: {engaged: false}, next: done}
   - {id: done, type: end}
-""")
+""",
+    )
     publish(client, base, "follow-up")
     for user in ("reader", "ignorer"):
         person(client, base, user)
@@ -324,17 +370,26 @@ nodes:
         enter(client, base, "follow-up", user)
     settle(app, client)
     [sent] = messages_to(client, base, "reader")
-    opened = client.post("/v1/track", headers=base.auth, json={
-        "userId": "reader", "event": "message.opened",
-        "properties": {"message_id": sent["message_id"]}})
+    opened = client.post(
+        "/v1/track",
+        headers=base.auth,
+        json={
+            "userId": "reader",
+            "event": "message.opened",
+            "properties": {"message_id": sent["message_id"]},
+        },
+    )
     assert opened.status_code == 200
     settle(app, client)
     clock.advance(days=2)
     settle(app, client)
 
     def engaged(user: str) -> Any:
-        return client.get("/v1/profiles", params={"identity": f"user_id:{user}"},
-                          headers=base.auth).json()["traits"].get("engaged")
+        return (
+            client.get("/v1/profiles", params={"identity": f"user_id:{user}"}, headers=base.auth)
+            .json()["traits"]
+            .get("engaged")
+        )
 
     assert (engaged("reader"), engaged("ignorer")) == (True, False)
 
@@ -342,14 +397,18 @@ nodes:
 def test_pause_holds_messages_and_resume_releases_them(
     app: FastAPI, client: TestClient, base: WorkspaceKeys
 ) -> None:
-    apply_yaml(client, base, """
+    apply_yaml(
+        client,
+        base,
+        """
 kind: journey
 name: held
 entry: {type: api}
 nodes:
   - {id: send, type: message, channel: email, template: note, next: done}
   - {id: done, type: end}
-""")
+""",
+    )
     publish(client, base, "held")
     person(client, base, "h")
     settle(app, client)
