@@ -19,7 +19,7 @@ from clarion.model.roles import KeyKind, Role
 from clarion.workspaces import issue_key
 from tests.conftest import WorkspaceKeys, drain_consumers
 
-PUBLIC = {("GET", "/health")}
+PUBLIC = {("GET", "/health"), ("GET", "/sdk/clarion.js")}
 """Routes that answer without any key."""
 
 INGESTION_PREFIXES = (
@@ -33,6 +33,13 @@ INGESTION_PREFIXES = (
     "/v1/cloudevents",
 )
 """Routes that accept the public write key."""
+
+CLIENT_PREFIXES = ("/v1/surfaces", "/ofrep/", "/v1/push/subscriptions")
+"""Client-facing routes that accept the write key (with an identity token for known users)."""
+
+VENDOR_SIGNED = {("POST", "/v1/webhooks/twilio/status"), ("POST", "/v1/webhooks/twilio/inbound")}
+"""Routes a vendor calls with its own signature instead of a key (401 without it; tested in
+tests/channels)."""
 
 BOOTSTRAP = {("POST", "/v1/workspaces")}
 """Routes that take the server's admin bootstrap key, not a workspace key."""
@@ -62,7 +69,7 @@ def key_with(app: FastAPI, ws: WorkspaceKeys, kind: KeyKind, role: Role | None) 
 
 
 def is_ingestion(path: str) -> bool:
-    return path.startswith(INGESTION_PREFIXES)
+    return path.startswith(INGESTION_PREFIXES + CLIENT_PREFIXES)
 
 
 def test_every_route_needs_a_key(app: FastAPI, client: TestClient) -> None:
@@ -102,7 +109,7 @@ def test_write_key_cannot_reach_the_management_api(
 ) -> None:
     headers = {"Authorization": f"Bearer {ws.write_key}"}
     for method, path in api_routes(app):
-        if (method, path) in PUBLIC or (method, path) in BOOTSTRAP or is_ingestion(path):
+        if (method, path) in PUBLIC | BOOTSTRAP | VENDOR_SIGNED or is_ingestion(path):
             continue
         response = client.request(method, fill(path), json={}, headers=headers)
         assert response.status_code == 403, f"{method} {path} answered {response.status_code}"
@@ -112,7 +119,8 @@ def test_viewer_cannot_change_anything(app: FastAPI, client: TestClient, ws: Wor
     headers = {"Authorization": f"Bearer {key_with(app, ws, KeyKind.SECRET, Role.VIEWER)}"}
     changed = 0
     for method, path in api_routes(app):
-        if method == "GET" or (method, path) in BOOTSTRAP | READ_ONLY_POSTS or is_ingestion(path):
+        skip = BOOTSTRAP | READ_ONLY_POSTS | VENDOR_SIGNED | PUBLIC
+        if method == "GET" or (method, path) in skip or is_ingestion(path):
             continue
         response = client.request(method, fill(path), json={}, headers=headers)
         assert response.status_code == 403, f"{method} {path} answered {response.status_code}"
@@ -195,7 +203,23 @@ def _journey(client: TestClient, ws: WorkspaceKeys) -> dict[str, str]:
     return {"journey": "private-journey"}
 
 
+def _card(client: TestClient, ws: WorkspaceKeys) -> dict[str, str]:
+    from tests.delivery.harness import deliver
+
+    _profile(client, ws)
+    card = {"name": "private-card", "channel": "content_card", "title": "Hi"}
+    assert client.post("/v1/templates", headers=ws.auth, json=card).status_code == 201
+    sent = client.post("/v1/messages", headers=ws.auth, json={
+        "channel": "content_card", "template": "private-card", "user_id": "owner-1"})
+    assert sent.status_code == 202, sent.text
+    deliver(client.app)  # type: ignore[arg-type]
+    return {"item_id": sent.json()["message_id"]}
+
+
 OBJECT_ROUTES: dict[str, Factory] = {
+    "/v1/surfaces/cards/{item_id}/read": _card,
+    "/v1/surfaces/cards/{item_id}/click": _card,
+    "/v1/surfaces/cards/{item_id}/dismiss": _card,
     "/v1/journeys/{journey}": _journey,
     "/v1/journeys/{journey}/versions": _journey,
     "/v1/journeys/{journey}/stats": _journey,
@@ -221,7 +245,11 @@ OBJECT_ROUTES: dict[str, Factory] = {
 }
 
 
-SHARED_NAMES = {"/v1/channels/{channel}"}
+SHARED_NAMES = {
+    "/v1/channels/{channel}",
+    "/v1/surfaces/{surface}",
+    "/ofrep/v1/evaluate/flags/{key}",
+}
 """Routes whose path names a fixed thing (a channel), not an object of a workspace; each
 workspace has its own configuration behind the same path (tested in tests/delivery)."""
 

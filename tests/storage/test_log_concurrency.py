@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 import multiprocessing
-import random
+import random  # noqa: TID251 - writer interleaving, seeded
 from collections.abc import Iterator
 
 import pytest

@@ -26,6 +26,7 @@ from clarion.api.routers import (
     tracking,
     workspaces,
 )
+from clarion.api.routers import ofrep, push_subscriptions, sdk, surfaces, vendor_webhooks
 from clarion.api.runtime import build_runtime
 from clarion.clock import Clock, SystemClock
 from clarion.config import Settings
@@ -78,6 +79,11 @@ def create_app(
     install_error_handlers(app)
     for module in (
         health,
+        sdk,
+        surfaces,
+        ofrep,
+        push_subscriptions,
+        vendor_webhooks,
         workspaces,
         keys,
         documents,

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from clarion.api.services import Services
 from clarion.audiences.kind import AudienceKind
 from clarion.clock import Clock
+from clarion.channels.registry import install_channels
 from clarion.config import Settings
 from clarion.delivery import Dispatcher, DispatcherLoop, ProviderRegistry
 from clarion.delivery.templates import FragmentKind, TemplateKind, TemplateStore
@@ -77,6 +78,9 @@ def build_runtime(
         auth=Authenticator(db),
         templates=TemplateStore(),
         providers=ProviderRegistry(db, clock, defaults=defaults),
+    )
+    services.extras["outbound"] = install_channels(
+        services.providers, db, settings.outbound_allow, settings.base_url
     )
     dispatcher = Dispatcher(
         db,

@@ -14,7 +14,7 @@ from clarion.ids import new_id
 from clarion.journeys import nodes  # noqa: F401  (registers the node handlers)
 from clarion.journeys.apply import apply_effects, event_dict
 from clarion.journeys.catalog import Catalog
-from clarion.journeys.io import Enter, EventInput, Input
+from clarion.journeys.io import Enter, EventInput, Input, Stop
 from clarion.journeys.matching import event_matches
 from clarion.journeys.state import Instance
 from clarion.journeys.step import accepts, step
@@ -139,6 +139,8 @@ class JourneyEngine:
             return
         data = event_dict(event)
         name = event.event or event.type
+        if name == "profile.merged":
+            self.on_merge(str(event.properties.get("merged_id")), profile_id)
         waiting = set(self.tx.journeys.waiting_for(self.workspace_id, profile_id, [name]))
         candidates: dict[str, dict[str, Any]] = self.tx.journeys.instances(sorted(waiting))
         if name in self.catalog.exit_events:
@@ -149,6 +151,23 @@ class JourneyEngine:
             if instance.journey in self.catalog.journeys and accepts(instance, EventInput(data)):
                 self.run(instance, EventInput(data))
         self._entries(event, data, profile_id, name)
+
+    def on_merge(self, merged_id: str, survivor_id: str) -> None:
+        """A merged-away profile's walks continue as the survivor's, unless the survivor is
+        already in that journey: then the merged walk ends."""
+        mine = {s["journey"] for s in self.tx.journeys.instances_of(self.workspace_id,
+                                                                  survivor_id)}
+        for state in self.tx.journeys.instances_of(self.workspace_id, merged_id):
+            instance = Instance.from_json(state)
+            if instance.journey not in self.catalog.journeys:
+                continue
+            if instance.journey in mine:
+                self.run(instance, Stop("merged into a profile already in the journey"))
+                continue
+            instance.profile_id = survivor_id
+            instance.history.append([instance.node, self.now_us, "profile merged"])
+            self.tx.journeys.save([instance.to_json()], self.now_us)
+            self.tx.journeys.move_timers(instance.id, survivor_id)
 
     def _entries(
         self, event: LoggedEvent, data: dict[str, Any], profile_id: str, name: str

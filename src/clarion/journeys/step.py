@@ -76,7 +76,8 @@ class StepContext:
         self.effects.append(effect)
 
     def visit(self, node_id: str) -> int:
-        return self.instance.visits.get(node_id, 0)
+        """Which visit of the node this is: 0 the first time (loops count up)."""
+        return self.instance.visits.get(node_id, 1) - 1
 
 
 Handler = Callable[[StepContext, Any], Move]

@@ -458,3 +458,162 @@ journey_stats = Table(
     Column("counter", String(100), primary_key=True),
     Column("value", BigInteger, nullable=False),
 )
+
+
+# --- channels and inbound surfaces (issue 10) ------------------------------
+
+surface_items = Table(
+    "surface_items",
+    metadata,
+    # Content a message made eligible for one profile on one surface; the id is
+    # the message id, so a resent message replaces its own item.
+    Column("id", String(40), primary_key=True),
+    _workspace(),
+    Column("profile_id", String(40), nullable=False, info={"profile_id": True}),
+    Column("channel", String(30), nullable=False),
+    Column("surface", String(200), nullable=False),
+    Column("priority", Integer, nullable=False),
+    Column("pinned", Boolean, nullable=False),
+    Column("content", Json, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("expires_at", BigInteger),
+    Column("max_impressions", Integer),
+    Column("impressions", Integer, nullable=False),
+    Column("last_seen_at", BigInteger),
+    Column("read_at", BigInteger),
+    Column("clicked_at", BigInteger),
+    Column("dismissed_at", BigInteger),
+    Index("ix_surface_items_profile", "workspace_id", "profile_id", "surface"),
+)
+
+push_subscriptions = Table(
+    "push_subscriptions",
+    metadata,
+    # A browser's Web Push subscription; profiles hold it as the device token
+    # `webpush:<id>`.
+    _workspace(primary_key=True),
+    Column("id", String(40), primary_key=True),
+    Column("profile_id", String(40), info={"profile_id": True}),
+    Column("endpoint", Text, nullable=False),
+    Column("p256dh", String(200), nullable=False),
+    Column("auth", String(100), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Index("ix_push_subscriptions_profile", "workspace_id", "profile_id"),
+)
+
+direct_mail_runs = Table(
+    "direct_mail_runs",
+    metadata,
+    # One extract per campaign or canvas run: its files and row count.
+    _workspace(primary_key=True),
+    Column("run", String(200), primary_key=True),
+    Column("csv_path", Text, nullable=False),
+    Column("parquet_path", Text, nullable=False),
+    Column("rows", Integer, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+direct_mail_rows = Table(
+    "direct_mail_rows",
+    metadata,
+    Column("message_id", String(40), primary_key=True),
+    _workspace(),
+    Column("run", String(200), nullable=False),
+    Column("profile_id", String(40), info={"profile_id": True}),
+    Column("row", Json, nullable=False),
+    Index("ix_direct_mail_rows_run", "workspace_id", "run"),
+)
+
+
+# --- campaigns ---------------------------------------------------------------
+
+campaign_states = Table(
+    "campaign_states",
+    metadata,
+    _workspace(primary_key=True),
+    # The campaign document's id (stable across renames of nothing: names are keys).
+    Column("campaign_id", String(40), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("type", String(10), nullable=False),
+    # draft -> scheduled -> running -> completed; stopped at any time.
+    Column("status", String(12), nullable=False),
+    Column("version", Integer),
+    # The definition activation pinned: spec, template version, channel.
+    Column("pinned", Json, nullable=False),
+    Column("anchor_at", UtcDateTime),
+    Column("next_fire_at", BigInteger),
+    Column("next_occurrence", Json),
+    Column("activated_at", UtcDateTime),
+    Column("stopped_at", UtcDateTime),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Index("ix_campaign_states_due", "status", "next_fire_at"),
+)
+
+campaign_runs = Table(
+    "campaign_runs",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    _workspace(),
+    Column("campaign_id", String(40), nullable=False),
+    Column("campaign_name", String(200), nullable=False),
+    Column("version", Integer, nullable=False),
+    # The occurrence's start instant (µs): one run per campaign and occurrence.
+    Column("occurrence_at", BigInteger, nullable=False),
+    Column("occurrence", Json, nullable=False),
+    Column("settings", Json, nullable=False),
+    Column("trigger", String(12), nullable=False),
+    # pending -> snapshotting -> sending -> delivering -> completed | stopped | failed
+    Column("status", String(12), nullable=False),
+    Column("next_at", BigInteger, nullable=False),
+    Column("lease_until", BigInteger),
+    Column("snapshot_at", UtcDateTime),
+    Column("targeted", Integer, nullable=False),
+    Column("excluded", Integer, nullable=False),
+    Column("recipients", Integer, nullable=False),
+    # Recipients queued so far: the positions below this are in the outbox.
+    Column("queued", Integer, nullable=False),
+    Column("skipped", Json, nullable=False),
+    Column("error", Text),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("completed_at", UtcDateTime),
+    UniqueConstraint("workspace_id", "campaign_id", "occurrence_at", name="uq_campaign_runs_once"),
+    Index("ix_campaign_runs_due", "status", "next_at"),
+    Index("ix_campaign_runs_campaign", "workspace_id", "campaign_id", "id"),
+)
+
+campaign_recipients = Table(
+    "campaign_recipients",
+    metadata,
+    # A run's audience snapshot, in send order.
+    Column("run_id", String(40), primary_key=True),
+    Column("position", Integer, primary_key=True),
+    _workspace(),
+    Column("profile_id", String(40), nullable=False, info={"profile_id": True}),
+    Column("due_at", BigInteger, nullable=False),
+    Column("message_id", String(40), nullable=False),
+    Index("ix_campaign_recipients_profile", "workspace_id", "profile_id"),
+)
+
+campaign_requests = Table(
+    "campaign_requests",
+    metadata,
+    # API trigger calls by requestId: a retried call gets the first answer.
+    _workspace(primary_key=True),
+    Column("campaign_id", String(40), primary_key=True),
+    Column("request_id", String(200), primary_key=True),
+    Column("answer", Json),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+campaign_outcomes = Table(
+    "campaign_outcomes",
+    metadata,
+    # Later outcomes of campaign messages (delivered, opened, clicked, ...), once each.
+    Column("message_id", String(40), primary_key=True),
+    Column("outcome", String(20), primary_key=True),
+    _workspace(),
+    Column("campaign_id", String(40), nullable=False),
+    Column("run_id", String(40), nullable=False),
+    Index("ix_campaign_outcomes_run", "workspace_id", "campaign_id", "run_id", "outcome"),
+)

@@ -198,7 +198,7 @@ class SqlJourneys:
                 self._dialect,
                 journey_instances,
                 ["id"],
-                ["status", "node", "state", "updated_at", "version"],
+                ["status", "node", "state", "updated_at", "version", "profile_id"],
             ),
             [
                 {
@@ -279,6 +279,11 @@ class SqlJourneys:
                 [{"t_instance": r["instance_id"], "t_key": r["key"]} for r in rows],
             )
         return rows
+
+    def move_timers(self, instance_id: str, profile_id: str) -> None:
+        """An instance's timers follow it to another profile (after a merge)."""
+        self._conn.execute(update(journey_timers).where(
+            journey_timers.c.instance_id == instance_id).values(profile_id=profile_id))
 
     def delete_timer(self, instance_id: str, key: str) -> None:
         self._conn.execute(
