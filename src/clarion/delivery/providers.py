@@ -78,6 +78,10 @@ class ProviderRegistry:
         """Make a provider name configurable (channels add theirs)."""
         self._factories[name] = factory
 
+    def set_default(self, channel: str, name: str, settings: dict[str, Any]) -> None:
+        """The provider of `channel` for workspaces that configure none (surfaces for inbound)."""
+        self._defaults.setdefault(channel, (name, settings))
+
     def names(self) -> list[str]:
         return sorted({"capture", *self._factories})
 

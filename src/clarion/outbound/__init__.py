@@ -5,7 +5,13 @@ metadata addresses unless the `OutboundPolicy` allow-lists them, pins the
 address it resolved, and caps time and response size.
 """
 
-from clarion.outbound.client import OutboundClient, OutboundResponse, Resolver, system_resolver
+from clarion.outbound.client import (
+    Outbound,
+    OutboundClient,
+    OutboundResponse,
+    Resolver,
+    system_resolver,
+)
 from clarion.outbound.errors import (
     BlockedAddress,
     OutboundError,
@@ -17,6 +23,7 @@ from clarion.outbound.policy import OutboundPolicy, parse_networks
 
 __all__ = [
     "BlockedAddress",
+    "Outbound",
     "OutboundClient",
     "OutboundError",
     "OutboundFailed",

@@ -223,3 +223,21 @@ def _origin(url: str) -> str:
     except httpx.InvalidURL:
         return "<invalid url>"
     return f"{parsed.scheme}://{parsed.host}" + (f":{parsed.port}" if parsed.port else "")
+
+
+@dataclass
+class Outbound:
+    """Makes outbound clients under one policy (the server's), for providers and webhooks.
+
+    Tests may set `resolver` (to point a vendor's host name at a local server)
+    and `verify` (to trust a local certificate authority) before first use.
+    """
+
+    policy: OutboundPolicy
+    resolver: Resolver | None = None
+    verify: ssl.SSLContext | bool = True
+
+    def client(self, *, http1: bool = True, http2: bool = False) -> OutboundClient:
+        return OutboundClient(
+            self.policy, http1=http1, http2=http2, resolver=self.resolver, verify=self.verify
+        )

@@ -213,9 +213,19 @@ class _Batch:
             record.locale, changed = locale, True
         if changed:
             self.ws.touch(profile_id)
+        device = context.get("device")
+        token = device.get("token") if isinstance(device, dict) else None
+        if isinstance(token, str) and 0 < len(token.strip()) <= 300:
+            self._device_token(profile_id, token.strip())
         consent = context.get("consent")
         if event.origin != "write_key" and isinstance(consent, dict):
             self._consent(profile_id, consent)
+
+    def _device_token(self, profile_id: str, token: str) -> None:
+        """`context.device.token`: a push token, moved from any profile that held it."""
+        identity = ("device_token", token)
+        if self.ws.owner(identity) != profile_id and self.ws.room_for(profile_id, identity):
+            self.ws.attach(identity, profile_id)
 
     def _consent(self, profile_id: str, changes: dict[str, Any]) -> None:
         """`context.consent`: `{"email": "unsubscribed", "email:newsletter": "subscribed"}`."""

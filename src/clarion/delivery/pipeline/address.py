@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import orjson
+
+from clarion.channels.direct_mail import address_json, postal_address
 from clarion.delivery.pipeline.candidate import BaseStage, Candidate, Decision, StageContext
+from clarion.model.profiles import ProfileRecord
 
 ADDRESS_IDENTITY = {"email": "email", "sms": "phone", "push": "device_token"}
 ADDRESS_TRAIT = {"email": "email", "sms": "phone"}
@@ -27,6 +33,17 @@ def profile_address(candidate: Candidate, channel: str) -> str | None:
     return None
 
 
+def postal_source(address: str | None, profile: ProfileRecord | None) -> dict[str, Any]:
+    """Where a direct mail address is read: an explicit JSON address, or the profile's traits."""
+    if address:
+        try:
+            given = orjson.loads(address)
+        except orjson.JSONDecodeError:
+            given = None
+        return given if isinstance(given, dict) else {}
+    return profile.traits if profile is not None else {}
+
+
 class AddressStage(BaseStage):
     """Loads the batch's profiles and resolves each message's recipient address."""
 
@@ -46,6 +63,12 @@ class AddressStage(BaseStage):
         channel = intent.channel
         if channel in PROFILE_ADDRESSED:
             candidate.address = intent.address or intent.profile_id
+        elif channel == "direct_mail":
+            traits = postal_source(intent.address, candidate.profile)
+            address, reason = postal_address(traits)
+            if address is None:
+                return Decision("skip", reason or "incomplete_address")
+            candidate.address = address_json(address)
         elif channel == "webhook":
             candidate.address = intent.address or str(
                 candidate.template.spec.get("url", "") if candidate.template else ""
