@@ -224,6 +224,7 @@ OBJECT_ROUTES: dict[str, Factory] = {
     "/v1/journeys/{journey}/versions": _journey,
     "/v1/journeys/{journey}/stats": _journey,
     "/v1/journeys/{journey}/entries": _journey,
+    "/v1/journeys/{journey}/test": _journey,
     "/v1/journeys/{journey}/publish": _journey,
     "/v1/journeys/{journey}/pause": _journey,
     "/v1/journeys/{journey}/resume": _journey,

@@ -13,11 +13,15 @@ from clarion.api.routers.documents import render_document
 from clarion.api.routers.profiles import find_profile
 from clarion.api.routers.templates import find_document
 from clarion.api.services import Services, get_services
-from clarion.clock import from_micros
+from clarion.audiences.kind import TxResolver
+from clarion.audiences.memory import ProfileView
+from clarion.clock import from_micros, to_micros
 from clarion.documents import apply_documents
 from clarion.journeys import lifecycle
+from clarion.journeys.dry_run import dry_run
 from clarion.journeys.engine import JourneyEngine
 from clarion.journeys.state import Instance
+from clarion.journeys.validate import parse
 from clarion.model.documents import StoredDocument
 from clarion.model.errors import Conflict, InvalidInput, NotFound
 from clarion.model.roles import Role
@@ -212,6 +216,50 @@ async def api_entry(
             )
         services.wake_dispatcher()
         return {"entered": instance is not None, "instance_id": instance.id if instance else None}
+
+    return await run_in_threadpool(run)
+
+
+@router.post("/journeys/{journey}/test")
+async def dry_run_journey(
+    journey: str,
+    request: Request,
+    principal: Principal = Depends(editor),
+    services: Services = Depends(get_services),
+) -> Any:
+    """Dry run of the latest version (a draft is fine) for test profiles:
+    `{"profiles": [ids], "entry_event"?: {...}, "events"?: [{...}]}`. Waits are skipped,
+    nothing is sent or stored."""
+    body = await _body(request)
+    ids = body.get("profiles")
+    if not isinstance(ids, list) or not ids or not all(isinstance(i, str) for i in ids):
+        raise InvalidInput("profiles is a list of test profile ids", field="profiles")
+    events = body.get("events") or []
+    if not isinstance(events, list) or not all(isinstance(e, dict) for e in events):
+        raise InvalidInput("events is a list of events", field="events")
+
+    def run() -> Any:
+        now_us = to_micros(services.clock.now())
+        with services.db.read() as tx:
+            doc = find_document(tx, principal.workspace_id, "journey", journey)
+            spec, problems = parse(doc.spec)
+            if spec is None:
+                raise InvalidInput(problems[0].message, field=problems[0].path)
+            catalog_resolver = TxResolver(tx, principal.workspace_id)
+            results = []
+            for profile_id in ids:
+                record = find_profile(tx, principal.workspace_id, profile_id)
+                if not record.is_test:
+                    raise Conflict(f"{profile_id} is not a test profile", field="profiles")
+                view = ProfileView(
+                    record.id, record.traits, sorted(record.identities), timezone=record.timezone
+                )
+                results.append(
+                    dry_run(
+                        spec, view, now_us, catalog_resolver, body.get("entry_event"), list(events)
+                    )
+                )
+        return {"journey": doc.name, "version": doc.version, "results": results}
 
     return await run_in_threadpool(run)
 

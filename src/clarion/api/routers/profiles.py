@@ -37,6 +37,7 @@ def render_profile(record: ProfileRecord) -> dict[str, Any]:
         "identities": [{"namespace": ns, "value": v} for ns, v in sorted(record.identities)],
         "timezone": record.timezone,
         "locale": record.locale,
+        "is_test": record.is_test,
         "created_at": record.created_at,
         "updated_at": record.updated_at,
     }
@@ -98,6 +99,30 @@ def get_profile(
 ) -> Any:
     with services.db.read() as tx:
         return render_profile(find_profile(tx, principal.workspace_id, profile_id))
+
+
+@router.patch("/{profile_id}")
+async def patch_profile(
+    profile_id: str,
+    request: Request,
+    principal: Principal = Depends(editor),
+    services: Services = Depends(get_services),
+) -> Any:
+    """Mark a profile as a test profile (`{"is_test": true}`) for journey test runs.
+    Traits change through identify calls, not here."""
+    body = await request.json()
+    if not isinstance(body, dict) or not isinstance(body.get("is_test"), bool):
+        raise InvalidInput('send {"is_test": true|false}', field="is_test")
+
+    def run() -> Any:
+        with services.db.write() as tx:
+            record = find_profile(tx, principal.workspace_id, profile_id)
+            record.is_test = body["is_test"]
+            record.updated_at = services.clock.now()
+            tx.profiles.update([record])
+            return render_profile(record)
+
+    return await run_in_threadpool(run)
 
 
 @router.get("/{profile_id}/events")
