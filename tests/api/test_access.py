@@ -216,7 +216,35 @@ def _card(client: TestClient, ws: WorkspaceKeys) -> dict[str, str]:
     return {"item_id": sent.json()["message_id"]}
 
 
+def _campaign(client: TestClient, ws: WorkspaceKeys) -> dict[str, str]:
+    _template(client, ws)
+    audience = {
+        "kind": "audience",
+        "name": "private-audience",
+        "definition": {"trait": {"path": "plan", "op": "eq", "value": "pro"}},
+    }
+    campaign = {
+        "kind": "campaign",
+        "name": "private-campaign",
+        "audience": "private-audience",
+        "template": "private-template",
+    }
+    made = client.post("/v1/apply", headers=ws.auth, json=[audience, campaign])
+    assert made.status_code == 200, made.text
+    run = client.post("/v1/campaigns/private-campaign/runs", headers=ws.auth)
+    assert run.status_code == 201, run.text
+    return {"campaign": "private-campaign", "run_id": run.json()["id"]}
+
+
 OBJECT_ROUTES: dict[str, Factory] = {
+    "/v1/campaigns/{campaign}": _campaign,
+    "/v1/campaigns/{campaign}/activate": _campaign,
+    "/v1/campaigns/{campaign}/stop": _campaign,
+    "/v1/campaigns/{campaign}/test": _campaign,
+    "/v1/campaigns/{campaign}/trigger": _campaign,
+    "/v1/campaigns/{campaign}/runs": _campaign,
+    "/v1/campaigns/{campaign}/runs/{run_id}": _campaign,
+    "/v1/campaigns/{campaign}/report": _campaign,
     "/v1/surfaces/cards/{item_id}/read": _card,
     "/v1/surfaces/cards/{item_id}/click": _card,
     "/v1/surfaces/cards/{item_id}/dismiss": _card,

@@ -11,6 +11,7 @@ import clarion
 from clarion.api.errors import install_error_handlers
 from clarion.api.responses import OrjsonResponse
 from clarion.api.routers import (
+    campaigns,
     channels,
     delivery_webhooks,
     documents,
@@ -97,6 +98,7 @@ def create_app(
         delivery_webhooks,
         tracking,
         journeys,
+        campaigns,
     ):
         app.include_router(module.router)
     return app

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from clarion.api.services import Services
 from clarion.audiences.kind import AudienceKind
+from clarion.campaigns import CampaignKind, CampaignLoop, CampaignOutcomes, RunWorker
 from clarion.clock import Clock
 from clarion.channels.registry import install_channels
 from clarion.config import Settings
@@ -30,12 +31,19 @@ from clarion.workspaces import Authenticator
 
 def builtin_kinds() -> list[DocumentKind]:
     """The document kinds every app knows."""
-    return [SubscriptionGroupKind(), TemplateKind(), FragmentKind(), AudienceKind(), JourneyKind()]
+    return [
+        SubscriptionGroupKind(),
+        TemplateKind(),
+        FragmentKind(),
+        AudienceKind(),
+        JourneyKind(),
+        CampaignKind(),
+    ]
 
 
 def consumers(clock: Clock) -> list[Consumer]:
     """The log consumers, in pipeline order."""
-    return [IdentityStage(clock), JourneyConsumer(clock)]
+    return [IdentityStage(clock), JourneyConsumer(clock), CampaignOutcomes()]
 
 
 @dataclass
@@ -46,6 +54,7 @@ class Runtime:
     consumer_loop: ConsumerLoop
     dispatcher_loop: DispatcherLoop
     journey_loop: JourneyTimerLoop
+    campaign_loop: CampaignLoop | None = None
 
     @property
     def dispatcher(self) -> Dispatcher:
@@ -58,8 +67,13 @@ class Runtime:
         self.consumer_loop.start()
         self.dispatcher_loop.start()
         self.journey_loop.start()
+        if self.campaign_loop is not None:
+            self.campaign_loop.worker.wake = self.dispatcher_loop.wake
+            self.campaign_loop.start()
 
     def stop(self) -> None:
+        if self.campaign_loop is not None:
+            self.campaign_loop.stop()
         self.consumer_loop.stop()
         self.dispatcher_loop.stop()
         self.journey_loop.stop()
@@ -91,9 +105,12 @@ def build_runtime(
         lease_seconds=settings.lease_seconds,
     )
     policy = OutboundPolicy.allowing(settings.outbound_allow)
+    campaigns = CampaignLoop(RunWorker(db, clock))
+    services.extras["wake_campaigns"] = campaigns.wake
     return Runtime(
         services,
         ConsumerLoop(db, clock, consumers(clock)),
         DispatcherLoop(dispatcher),
         JourneyTimerLoop(db, clock, OutboundClient(policy)),
+        campaigns,
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 import clarion
-from clarion.cli import apply, keys, serve, worker, workspaces
+from clarion.cli import apply, campaigns, keys, serve, worker, workspaces
 
 app = typer.Typer(
     name="clarion", help="Clarion customer engagement orchestrator.", no_args_is_help=True
@@ -15,6 +15,7 @@ app.command("apply")(apply.apply)
 app.command("worker")(worker.worker)
 app.add_typer(workspaces.app, name="workspaces")
 app.add_typer(keys.app, name="keys")
+app.add_typer(campaigns.app, name="campaigns")
 
 
 @app.command("version")

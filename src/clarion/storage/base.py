@@ -31,6 +31,7 @@ from clarion.model.messages import MessageIntent, QueuedMessage, RenderedMessage
 from clarion.model.profiles import Identity, ProfileRecord
 from clarion.model.roles import KeyKind, Role
 from clarion.model.workspaces import ApiKey, Workspace
+from clarion.storage.campaigns import CampaignRepo
 
 
 @dataclass(frozen=True, slots=True)
@@ -584,6 +585,15 @@ class Tx(Protocol):
 
     @property
     def ledger(self) -> LedgerRepo: ...
+
+    @property
+    def campaigns(self) -> CampaignRepo: ...
+
+    def audience_members(
+        self, workspace_id: str, definition: Any, now: datetime, resolver: Any
+    ) -> builtins.list[str]:
+        """The profile ids an audience definition selects now (SQL, in this transaction)."""
+        ...
 
     def channel_configs(self, workspace_id: str) -> dict[str, tuple[str, dict[str, Any]]]:
         """Per channel: (provider name, settings)."""

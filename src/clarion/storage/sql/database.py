@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine
 
 from clarion.storage.erasure import erase_profile
+from clarion.storage.sql.campaigns import SqlCampaigns
 from clarion.storage.sql.consent import SqlConsent
 from clarion.storage.sql.delivery import (
     SqlCapture,
@@ -85,6 +86,18 @@ class SqlTx:
     @cached_property
     def ledger(self) -> SqlLedger:
         return SqlLedger(self.conn, self.dialect)
+
+    @cached_property
+    def campaigns(self) -> SqlCampaigns:
+        return SqlCampaigns(self.conn, self.dialect)
+
+    def audience_members(
+        self, workspace_id: str, definition: Any, now: datetime, resolver: Any
+    ) -> list[str]:
+        """The members of an audience definition, by the SQL compiler, in this transaction."""
+        from clarion.audiences import members
+
+        return members(self.conn, definition, workspace_id=workspace_id, now=now, resolver=resolver)
 
     def channel_configs(self, workspace_id: str) -> dict[str, tuple[str, dict[str, Any]]]:
         return channel_configs(self.conn, workspace_id)

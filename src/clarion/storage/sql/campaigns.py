@@ -1,0 +1,415 @@
+"""`CampaignRepo` in SQL: states, runs, snapshots, trigger requests, outcome counts."""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, and_, delete, func, insert, or_, select, update
+
+from clarion.storage.campaigns import CampaignRun, CampaignState, Recipient
+from clarion.storage.erasure import erasure_hook
+from clarion.storage.schema import (
+    campaign_outcomes,
+    campaign_recipients,
+    campaign_requests,
+    campaign_runs,
+    campaign_states,
+    outbox,
+    profiles,
+)
+from clarion.storage.sql.dialect import insert_ignoring_conflicts, upsert
+
+_CHUNK = 5000
+ACTIVE_RUNS = ("pending", "snapshotting", "sending", "delivering")
+
+
+def _state(row: Any) -> CampaignState:
+    return CampaignState(
+        workspace_id=row.workspace_id,
+        campaign_id=row.campaign_id,
+        name=row.name,
+        type=row.type,
+        status=row.status,
+        version=row.version,
+        pinned=row.pinned,
+        anchor_at=row.anchor_at,
+        next_fire_us=row.next_fire_at,
+        next_occurrence=row.next_occurrence,
+        activated_at=row.activated_at,
+        stopped_at=row.stopped_at,
+    )
+
+
+def _run(row: Any) -> CampaignRun:
+    return CampaignRun(
+        id=row.id,
+        workspace_id=row.workspace_id,
+        campaign_id=row.campaign_id,
+        campaign_name=row.campaign_name,
+        version=row.version,
+        occurrence_us=row.occurrence_at,
+        occurrence=row.occurrence,
+        settings=row.settings,
+        trigger=row.trigger,
+        status=row.status,
+        next_at_us=row.next_at,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        snapshot_at=row.snapshot_at,
+        targeted=row.targeted,
+        excluded=row.excluded,
+        recipients=row.recipients,
+        queued=row.queued,
+        skipped=dict(row.skipped or {}),
+        completed_at=row.completed_at,
+        error=row.error,
+    )
+
+
+def _run_values(run: CampaignRun) -> dict[str, Any]:
+    return {
+        "status": run.status,
+        "next_at": run.next_at_us,
+        "snapshot_at": run.snapshot_at,
+        "targeted": run.targeted,
+        "excluded": run.excluded,
+        "recipients": run.recipients,
+        "queued": run.queued,
+        "skipped": run.skipped,
+        "error": run.error,
+        "updated_at": run.updated_at,
+        "completed_at": run.completed_at,
+    }
+
+
+class SqlCampaigns:
+    """`CampaignRepo` on a SQLAlchemy connection."""
+
+    def __init__(self, conn: Connection, dialect: str) -> None:
+        self._conn = conn
+        self._dialect = dialect
+
+    # --- states ------------------------------------------------------------
+
+    def state(self, workspace_id: str, campaign_id: str) -> CampaignState | None:
+        return self.states(workspace_id, [campaign_id]).get(campaign_id)
+
+    def states(self, workspace_id: str, campaign_ids: Sequence[str]) -> dict[str, CampaignState]:
+        if not campaign_ids:
+            return {}
+        rows = self._conn.execute(
+            select(campaign_states).where(
+                campaign_states.c.workspace_id == workspace_id,
+                campaign_states.c.campaign_id.in_(list(campaign_ids)),
+            )
+        )
+        return {r.campaign_id: _state(r) for r in rows}
+
+    def put_state(self, state: CampaignState, now: datetime) -> None:
+        values = {
+            "workspace_id": state.workspace_id,
+            "campaign_id": state.campaign_id,
+            "name": state.name,
+            "type": state.type,
+            "status": state.status,
+            "version": state.version,
+            "pinned": state.pinned,
+            "anchor_at": state.anchor_at,
+            "next_fire_at": state.next_fire_us,
+            "next_occurrence": state.next_occurrence,
+            "activated_at": state.activated_at,
+            "stopped_at": state.stopped_at,
+            "updated_at": now,
+        }
+        keys = ["workspace_id", "campaign_id"]
+        stmt = upsert(self._dialect, campaign_states, keys, [k for k in values if k not in keys])
+        self._conn.execute(stmt, [values])
+
+    def delete_state(self, workspace_id: str, campaign_id: str) -> None:
+        self._conn.execute(
+            delete(campaign_states).where(
+                campaign_states.c.workspace_id == workspace_id,
+                campaign_states.c.campaign_id == campaign_id,
+            )
+        )
+
+    def due_states(self, now_us: int, limit: int) -> builtins.list[CampaignState]:
+        query = (
+            select(campaign_states)
+            .where(
+                campaign_states.c.status.in_(("scheduled", "running")),
+                campaign_states.c.next_fire_at <= now_us,
+            )
+            .order_by(campaign_states.c.next_fire_at)
+            .limit(limit)
+        )
+        if self._dialect == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        return [_state(r) for r in self._conn.execute(query)]
+
+    # --- runs ----------------------------------------------------------------
+
+    def create_run(self, run: CampaignRun) -> bool:
+        stmt = (
+            insert_ignoring_conflicts(
+                self._dialect, campaign_runs, "workspace_id", "campaign_id", "occurrence_at"
+            )
+            .values(
+                id=run.id,
+                workspace_id=run.workspace_id,
+                campaign_id=run.campaign_id,
+                campaign_name=run.campaign_name,
+                version=run.version,
+                occurrence_at=run.occurrence_us,
+                occurrence=run.occurrence,
+                settings=run.settings,
+                trigger=run.trigger,
+                created_at=run.created_at,
+                **_run_values(run),
+            )
+            .returning(campaign_runs.c.id)
+        )
+        return self._conn.execute(stmt).first() is not None
+
+    def run(self, workspace_id: str, run_id: str, *, lock: bool = False) -> CampaignRun | None:
+        query = select(campaign_runs).where(
+            campaign_runs.c.workspace_id == workspace_id, campaign_runs.c.id == run_id
+        )
+        if lock and self._dialect == "postgresql":
+            query = query.with_for_update()
+        row = self._conn.execute(query).first()
+        return _run(row) if row else None
+
+    def runs(
+        self, workspace_id: str, campaign_id: str, limit: int, before: str | None = None
+    ) -> builtins.list[CampaignRun]:
+        query = (
+            select(campaign_runs)
+            .where(
+                campaign_runs.c.workspace_id == workspace_id,
+                campaign_runs.c.campaign_id == campaign_id,
+            )
+            .order_by(campaign_runs.c.occurrence_at.desc(), campaign_runs.c.id.desc())
+            .limit(limit)
+        )
+        if before is not None:
+            query = query.where(campaign_runs.c.id < before)
+        return [_run(r) for r in self._conn.execute(query)]
+
+    def active_runs(self, workspace_id: str, campaign_id: str) -> builtins.list[CampaignRun]:
+        rows = self._conn.execute(
+            select(campaign_runs).where(
+                campaign_runs.c.workspace_id == workspace_id,
+                campaign_runs.c.campaign_id == campaign_id,
+                campaign_runs.c.status.in_(ACTIVE_RUNS),
+            )
+        )
+        return [_run(r) for r in rows]
+
+    def claim_runs(self, now_us: int, limit: int, lease_us: int) -> builtins.list[CampaignRun]:
+        query = (
+            select(campaign_runs)
+            .where(
+                campaign_runs.c.status.in_(ACTIVE_RUNS),
+                campaign_runs.c.next_at <= now_us,
+                or_(campaign_runs.c.lease_until.is_(None), campaign_runs.c.lease_until <= now_us),
+            )
+            .order_by(campaign_runs.c.next_at)
+            .limit(limit)
+        )
+        if self._dialect == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        runs = [_run(r) for r in self._conn.execute(query)]
+        if runs:
+            self._conn.execute(
+                update(campaign_runs)
+                .where(campaign_runs.c.id.in_([r.id for r in runs]))
+                .values(lease_until=lease_us)
+            )
+        return runs
+
+    def save_run(self, run: CampaignRun, *, lease_us: int | None = None) -> None:
+        self._conn.execute(
+            update(campaign_runs)
+            .where(campaign_runs.c.id == run.id)
+            .values(**_run_values(run), lease_until=lease_us)
+        )
+
+    # --- snapshots -----------------------------------------------------------
+
+    def add_recipients(
+        self, workspace_id: str, run_id: str, rows: Sequence[tuple[int, str, int, str]]
+    ) -> None:
+        for start in range(0, len(rows), _CHUNK):
+            self._conn.execute(
+                insert(campaign_recipients),
+                [
+                    {
+                        "run_id": run_id,
+                        "position": position,
+                        "workspace_id": workspace_id,
+                        "profile_id": profile_id,
+                        "due_at": due,
+                        "message_id": message_id,
+                    }
+                    for position, profile_id, due, message_id in rows[start : start + _CHUNK]
+                ],
+            )
+
+    def clear_recipients(self, run_id: str) -> None:
+        self._conn.execute(
+            delete(campaign_recipients).where(campaign_recipients.c.run_id == run_id)
+        )
+
+    def recipients(
+        self, run_id: str, start: int, limit: int, due_before_us: int
+    ) -> builtins.list[Recipient]:
+        c = campaign_recipients.c
+        rows = self._conn.execute(
+            select(c.position, c.profile_id, c.due_at)
+            .where(c.run_id == run_id, c.position >= start, c.due_at <= due_before_us)
+            .order_by(c.position)
+            .limit(limit)
+        )
+        # Positions are in due order, so the rows due are a prefix of what is left.
+        return [Recipient(r.position, r.profile_id, r.due_at) for r in rows]
+
+    def next_due(self, run_id: str, start: int) -> int | None:
+        c = campaign_recipients.c
+        found = self._conn.execute(
+            select(c.due_at)
+            .where(c.run_id == run_id, c.position >= start)
+            .order_by(c.position)
+            .limit(1)
+        ).scalar_one_or_none()
+        return int(found) if found is not None else None
+
+    def delivery_counts(self, run_id: str) -> dict[tuple[str, str | None], int]:
+        r, o = campaign_recipients.c, outbox.c
+        rows = self._conn.execute(
+            select(o.status, o.reason, func.count())
+            .select_from(campaign_recipients.join(outbox, o.id == r.message_id))
+            .where(r.run_id == run_id)
+            .group_by(o.status, o.reason)
+        )
+        return {(status, reason): int(n) for status, reason, n in rows}
+
+    def unfinished(self, run_id: str) -> bool:
+        r, o = campaign_recipients.c, outbox.c
+        found = self._conn.execute(
+            select(r.position)
+            .select_from(campaign_recipients.join(outbox, o.id == r.message_id))
+            .where(r.run_id == run_id, o.status.in_(("pending", "sending")))
+            .limit(1)
+        ).first()
+        return found is not None
+
+    def timezones(self, workspace_id: str, profile_ids: Sequence[str]) -> dict[str, str]:
+        found: dict[str, str] = {}
+        for start in range(0, len(profile_ids), _CHUNK):
+            rows = self._conn.execute(
+                select(profiles.c.id, profiles.c.timezone).where(
+                    profiles.c.workspace_id == workspace_id,
+                    profiles.c.id.in_(list(profile_ids[start : start + _CHUNK])),
+                    profiles.c.timezone.is_not(None),
+                )
+            )
+            found.update({pid: tz for pid, tz in rows})
+        return found
+
+    # --- trigger requests ----------------------------------------------------
+
+    def claim_request(
+        self, workspace_id: str, campaign_id: str, request_id: str, now: datetime
+    ) -> dict[str, Any] | None:
+        stmt = (
+            insert_ignoring_conflicts(
+                self._dialect, campaign_requests, "workspace_id", "campaign_id", "request_id"
+            )
+            .values(
+                workspace_id=workspace_id,
+                campaign_id=campaign_id,
+                request_id=request_id,
+                answer=None,
+                created_at=now,
+            )
+            .returning(campaign_requests.c.request_id)
+        )
+        if self._conn.execute(stmt).first() is not None:
+            return None
+        answer = self._conn.execute(
+            select(campaign_requests.c.answer).where(
+                campaign_requests.c.workspace_id == workspace_id,
+                campaign_requests.c.campaign_id == campaign_id,
+                campaign_requests.c.request_id == request_id,
+            )
+        ).scalar_one()
+        return dict(answer or {})
+
+    def answer_request(
+        self, workspace_id: str, campaign_id: str, request_id: str, answer: dict[str, Any]
+    ) -> None:
+        self._conn.execute(
+            update(campaign_requests)
+            .where(
+                campaign_requests.c.workspace_id == workspace_id,
+                campaign_requests.c.campaign_id == campaign_id,
+                campaign_requests.c.request_id == request_id,
+            )
+            .values(answer=answer)
+        )
+
+    # --- outcomes ------------------------------------------------------------
+
+    def message_sources(self, message_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        if not message_ids:
+            return {}
+        rows = self._conn.execute(
+            select(outbox.c.id, outbox.c.source).where(outbox.c.id.in_(list(message_ids)))
+        )
+        return {mid: source for mid, source in rows}
+
+    def count_outcomes(self, rows: Sequence[tuple[str, str, str, str, str]]) -> None:
+        if not rows:
+            return
+        stmt = insert_ignoring_conflicts(self._dialect, campaign_outcomes, "message_id", "outcome")
+        self._conn.execute(
+            stmt,
+            [
+                {
+                    "workspace_id": ws,
+                    "campaign_id": campaign,
+                    "run_id": run,
+                    "message_id": mid,
+                    "outcome": outcome,
+                }
+                for ws, campaign, run, mid, outcome in rows
+            ],
+        )
+
+    def outcome_counts(
+        self, workspace_id: str, campaign_id: str, run_id: str | None
+    ) -> dict[str, int]:
+        c = campaign_outcomes.c
+        condition = and_(c.workspace_id == workspace_id, c.campaign_id == campaign_id)
+        if run_id is not None:
+            condition = and_(condition, c.run_id == run_id)
+        rows = self._conn.execute(
+            select(c.outcome, func.count()).where(condition).group_by(c.outcome)
+        )
+        return {outcome: int(n) for outcome, n in rows}
+
+
+@erasure_hook("campaign_recipients")
+def _erase_recipients(tx: Any, workspace_id: str, profile_id: str) -> int:
+    c = campaign_recipients.c
+    return int(
+        tx.conn.execute(
+            delete(campaign_recipients).where(
+                c.workspace_id == workspace_id, c.profile_id == profile_id
+            )
+        ).rowcount
+    )
