@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 
 from clarion.api.services import Services
 from clarion.audiences.kind import AudienceKind
@@ -105,7 +106,9 @@ def build_runtime(
         lease_seconds=settings.lease_seconds,
     )
     policy = OutboundPolicy.allowing(settings.outbound_allow)
-    campaigns = CampaignLoop(RunWorker(db, clock))
+    campaigns = CampaignLoop(
+        RunWorker(db, clock, lease=timedelta(seconds=max(settings.lease_seconds, 1)))
+    )
     services.extras["wake_campaigns"] = campaigns.wake
     return Runtime(
         services,
