@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from liquid import DebugUndefined
 
@@ -35,6 +35,8 @@ FAST = settings(
     database=None,
     deadline=None,
     max_examples=150,
+    # The explain phase prints strategy reprs, which are huge for a grammar.
+    phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink],
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 

@@ -289,3 +289,28 @@ def test_known_outputs(source: str, data: dict[str, object], expected: str) -> N
     outcome = assert_same(ENGINES["default"], source, data)
 
     assert outcome.output == expected
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "{% render 'strict' %}",
+        "line one\n{{ 1 | divided_by: 0 }}",
+        "{% for x in (1..3) %}\n{% break %}{% endfor %}{% continue %}",
+        "{% render x %}",
+    ],
+)
+@pytest.mark.parametrize("config", ["default", "strict"])
+def test_named_templates_render_like_python_liquid(source: str, config: str) -> None:
+    assert_same(ENGINES[config], source, {}, name="cart-reminder")
+
+
+@pytest.mark.parametrize("tag", ["render", "include"])
+def test_missing_fragment_errors_name_the_template(tag: str) -> None:
+    source = f"Hello\n  {{% {tag} 'missing' %}}"
+
+    outcome = assert_same(ENGINES["default"], source, {}, name="cart-reminder")
+
+    assert outcome.error_type == "TemplateNotFoundError"
+    assert outcome.error_message is not None
+    assert "-> cart-reminder:2:" in outcome.error_message

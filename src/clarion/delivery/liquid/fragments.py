@@ -55,10 +55,10 @@ class Fragment:
         except UnsupportedConstruct as exc:
             reason = f"fragment {self.template.name!r}: {exc}"
 
-            def fall_back(*_args: object) -> None:
+            def _fall_back(*_args: object) -> None:
                 raise RuntimeFallback(reason)
 
-            return fall_back
+            return _fall_back
 
 
 class FragmentLibrary:
