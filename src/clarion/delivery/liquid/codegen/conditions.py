@@ -8,6 +8,7 @@ other type goes through those functions themselves.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Protocol, cast
 
 from liquid.builtin.expressions.logical import (
     BooleanExpression,
@@ -27,13 +28,15 @@ from liquid.builtin.expressions.primitive import (
     FalseLiteral,
     FloatLiteral,
     IntegerLiteral,
+    Literal,
     Nil,
     StringLiteral,
     TrueLiteral,
 )
 from liquid.expression import Expression
+from liquid.token import Token
 
-from clarion.delivery.liquid.codegen.function import VALUE_HANDLERS, FunctionCompiler
+from clarion.delivery.liquid.codegen.function import FunctionCompiler, evaluates
 
 __all__ = ["compile_truth", "equals"]
 
@@ -41,19 +44,39 @@ _LITERALS = (Nil, TrueLiteral, FalseLiteral, IntegerLiteral, FloatLiteral, Strin
 _PLAIN_LITERALS = (Nil, IntegerLiteral, FloatLiteral)
 
 
+class _Binary(Protocol):
+    left: Expression
+    right: Expression
+    token: Token
+
+
+@evaluates(
+    BooleanExpression,
+    LogicalAndExpression,
+    LogicalOrExpression,
+    LogicalNotExpression,
+    EqExpression,
+    NeExpression,
+    LtExpression,
+    GtExpression,
+    LeExpression,
+    GeExpression,
+    ContainsExpression,
+)
 def compile_truth(fc: FunctionCompiler, expr: Expression) -> str:
     """Write code deciding ``expr``; returns a Python expression that is a bool."""
     kind = type(expr)
     if kind is BooleanExpression:
-        return compile_truth(fc, expr.expression)  # type: ignore[attr-defined]
+        return compile_truth(fc, cast(BooleanExpression, expr).expression)
     if kind is LogicalAndExpression or kind is LogicalOrExpression:
-        return _logical(fc, expr, kind is LogicalAndExpression)
+        return _logical(fc, cast(_Binary, expr), conjunction=kind is LogicalAndExpression)
     if kind is LogicalNotExpression:
-        return f"(not {compile_truth(fc, expr.right)})"  # type: ignore[attr-defined]
-    if kind in _COMPARISONS:
-        return _COMPARISONS[kind](fc, expr)
+        return f"(not {compile_truth(fc, cast(LogicalNotExpression, expr).right)})"
+    comparison = _COMPARISONS.get(kind)
+    if comparison is not None:
+        return comparison(fc, cast(_Binary, expr))
     if kind in _LITERALS:
-        literal = None if kind is Nil else expr.value  # type: ignore[attr-defined]
+        literal = None if kind is Nil else cast(Literal[object], expr).value
         return repr(is_truthy(literal))
     return truthy(fc.value(expr))
 
@@ -80,19 +103,17 @@ def equals(fc: FunctionCompiler, left: str, right: str, right_expr: Expression |
     return f"(({left} == {right}) if {plain} else _eq({left}, {right}))"
 
 
-def _logical(fc: FunctionCompiler, expr: Expression, conjunction: bool) -> str:
+def _logical(fc: FunctionCompiler, expr: _Binary, *, conjunction: bool) -> str:
     result = fc.w.temp("c")
-    fc.w.line(f"{result} = {compile_truth(fc, expr.left)}")  # type: ignore[attr-defined]
+    fc.w.line(f"{result} = {compile_truth(fc, expr.left)}")
     with fc.w.block(f"if {'' if conjunction else 'not '}{result}:"):
-        fc.w.line(f"{result} = {compile_truth(fc, expr.right)}")  # type: ignore[attr-defined]
+        fc.w.line(f"{result} = {compile_truth(fc, expr.right)}")
     return result
 
 
-def _operands(
-    fc: FunctionCompiler, expr: Expression, *, right_first: bool = False
-) -> tuple[str, str]:
+def _operands(fc: FunctionCompiler, expr: _Binary, *, right_first: bool = False) -> tuple[str, str]:
     """Evaluate both operands, in python-liquid's order; values are names or literals."""
-    left_expr, right_expr = expr.left, expr.right  # type: ignore[attr-defined]
+    left_expr, right_expr = expr.left, expr.right
     if right_first:
         right = fc.value(right_expr)
         return fc.value(left_expr), right
@@ -100,12 +121,12 @@ def _operands(
     return left, fc.value(right_expr)
 
 
-def _eq_expression(fc: FunctionCompiler, expr: Expression) -> str:
+def _eq_expression(fc: FunctionCompiler, expr: _Binary) -> str:
     left, right = _operands(fc, expr)
-    return equals(fc, left, right, expr.right)  # type: ignore[attr-defined]
+    return equals(fc, left, right, expr.right)
 
 
-def _ne_expression(fc: FunctionCompiler, expr: Expression) -> str:
+def _ne_expression(fc: FunctionCompiler, expr: _Binary) -> str:
     return f"(not {_eq_expression(fc, expr)})"
 
 
@@ -114,34 +135,34 @@ def _ordered(fc: FunctionCompiler, op: str, func: str, first: str, second: str) 
     return f"(({first} {op} {second}) if {numbers} else {func})"
 
 
-def _lt_expression(fc: FunctionCompiler, expr: Expression) -> str:
+def _lt_expression(fc: FunctionCompiler, expr: _Binary) -> str:
     left, right = _operands(fc, expr)
     tok = fc.token(expr.token)
     return _ordered(fc, "<", f"_lt({tok}, {left}, {right})", left, right)
 
 
-def _gt_expression(fc: FunctionCompiler, expr: Expression) -> str:
+def _gt_expression(fc: FunctionCompiler, expr: _Binary) -> str:
     left, right = _operands(fc, expr, right_first=True)  # as python-liquid evaluates it
     tok = fc.token(expr.token)
     return _ordered(fc, "<", f"_lt({tok}, {right}, {left})", right, left)
 
 
-def _le_expression(fc: FunctionCompiler, expr: Expression) -> str:
+def _le_expression(fc: FunctionCompiler, expr: _Binary) -> str:
     left, right = _operands(fc, expr)
     return _ordered(fc, "<=", f"_le({left}, {right})", left, right)
 
 
-def _ge_expression(fc: FunctionCompiler, expr: Expression) -> str:
+def _ge_expression(fc: FunctionCompiler, expr: _Binary) -> str:
     left, right = _operands(fc, expr)
     return _ordered(fc, "<=", f"_le({right}, {left})", right, left)
 
 
-def _contains_expression(fc: FunctionCompiler, expr: Expression) -> str:
+def _contains_expression(fc: FunctionCompiler, expr: _Binary) -> str:
     left, right = _operands(fc, expr)
     return f"_contains({fc.token(expr.token)}, {left}, {right})"
 
 
-_COMPARISONS: dict[type, Callable[[FunctionCompiler, Expression], str]] = {
+_COMPARISONS: dict[type, Callable[[FunctionCompiler, _Binary], str]] = {
     EqExpression: _eq_expression,
     NeExpression: _ne_expression,
     LtExpression: _lt_expression,
@@ -150,8 +171,3 @@ _COMPARISONS: dict[type, Callable[[FunctionCompiler, Expression], str]] = {
     GeExpression: _ge_expression,
     ContainsExpression: _contains_expression,
 }
-
-for _kind in (BooleanExpression, LogicalAndExpression, LogicalOrExpression, LogicalNotExpression):
-    VALUE_HANDLERS[_kind] = compile_truth
-for _comparison in _COMPARISONS:
-    VALUE_HANDLERS[_comparison] = compile_truth

@@ -20,55 +20,64 @@ from liquid.builtin.expressions.primitive import (
 from liquid.expression import Expression
 from markupsafe import Markup
 
-from clarion.delivery.liquid.codegen.function import VALUE_HANDLERS, FunctionCompiler
+from clarion.delivery.liquid.codegen.function import FunctionCompiler, evaluates
 from clarion.delivery.liquid.errors import UnsupportedConstruct
 
 __all__ = ["compile_filter"]
 
 
-def _nil(fc: FunctionCompiler, expr: Expression) -> str:
+@evaluates(Nil)
+def _nil(fc: FunctionCompiler, expr: Nil) -> str:
     return "None"
 
 
-def _true(fc: FunctionCompiler, expr: Expression) -> str:
+@evaluates(TrueLiteral)
+def _true(fc: FunctionCompiler, expr: TrueLiteral) -> str:
     return "True"
 
 
-def _false(fc: FunctionCompiler, expr: Expression) -> str:
+@evaluates(FalseLiteral)
+def _false(fc: FunctionCompiler, expr: FalseLiteral) -> str:
     return "False"
 
 
-def _integer(fc: FunctionCompiler, expr: Expression) -> str:
-    return f"({expr.value!r})"  # type: ignore[attr-defined]
+@evaluates(IntegerLiteral)
+def _integer(fc: FunctionCompiler, expr: IntegerLiteral) -> str:
+    return f"({expr.value!r})"
 
 
-def _constant(fc: FunctionCompiler, expr: Expression) -> str:
-    return fc.const(expr.value)  # type: ignore[attr-defined]
+@evaluates(FloatLiteral)
+def _float(fc: FunctionCompiler, expr: FloatLiteral) -> str:
+    return fc.const(expr.value)  # a constant: ``repr`` of inf is not Python
 
 
+@evaluates(Empty, Blank)
 def _itself(fc: FunctionCompiler, expr: Expression) -> str:
     """``empty`` and ``blank`` evaluate to the expression object, which defines ``==``."""
     return fc.const(expr)
 
 
-def _string(fc: FunctionCompiler, expr: Expression) -> str:
-    text: str = expr.value  # type: ignore[attr-defined]
+@evaluates(StringLiteral)
+def _string(fc: FunctionCompiler, expr: StringLiteral) -> str:
+    text = expr.value
     if fc.env.autoescape:
         return fc.const(Markup(text))
     return repr(text)
 
 
-def _range(fc: FunctionCompiler, expr: Expression) -> str:
-    start = fc.value(expr.start)  # type: ignore[attr-defined]
-    stop = fc.value(expr.stop)  # type: ignore[attr-defined]
+@evaluates(RangeLiteral)
+def _range(fc: FunctionCompiler, expr: RangeLiteral) -> str:
+    start = fc.value(expr.start)
+    stop = fc.value(expr.stop)
     result = fc.w.temp("r")
     fc.w.line(f"{result} = {fc.const(expr)}._make_range({start}, {stop})")
     return result
 
 
-def _filtered(fc: FunctionCompiler, expr: Expression) -> str:
-    value = fc.value(expr.left)  # type: ignore[attr-defined]
-    for flt in expr.filters or ():  # type: ignore[attr-defined]
+@evaluates(FilteredExpression)
+def _filtered(fc: FunctionCompiler, expr: FilteredExpression) -> str:
+    value = fc.value(expr.left)
+    for flt in expr.filters or ():
         value = compile_filter(fc, flt, value)
     return value
 
@@ -109,19 +118,3 @@ def compile_filter(fc: FunctionCompiler, flt: Filter, left: str) -> str:
         fc.w.line(f"_e.token = {tok}")
         fc.w.line("raise")
     return result
-
-
-VALUE_HANDLERS.update(
-    {
-        Nil: _nil,
-        TrueLiteral: _true,
-        FalseLiteral: _false,
-        IntegerLiteral: _integer,
-        FloatLiteral: _constant,
-        StringLiteral: _string,
-        Empty: _itself,
-        Blank: _itself,
-        RangeLiteral: _range,
-        FilteredExpression: _filtered,
-    }
-)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from liquid import Environment
 from liquid.ast import BlockNode, Node
@@ -22,7 +23,14 @@ from clarion.delivery.liquid.codegen.scope import LexicalScope
 from clarion.delivery.liquid.codegen.writer import CodeWriter
 from clarion.delivery.liquid.errors import UnsupportedConstruct
 
-__all__ = ["BASE_SCOPE_SIZE", "FunctionCompiler", "LoopContext", "Variant"]
+__all__ = [
+    "BASE_SCOPE_SIZE",
+    "FunctionCompiler",
+    "LoopContext",
+    "Variant",
+    "compiles",
+    "evaluates",
+]
 
 BASE_SCOPE_SIZE = 4
 """python-liquid's scope starts with locals, globals, built-ins and counters."""
@@ -57,11 +65,51 @@ class LoopContext:
     """Python name of the loop's length (not for ``repeat``)."""
 
 
-NodeHandler = Callable[["FunctionCompiler", Node], None]
-ExpressionHandler = Callable[["FunctionCompiler", Expression], str]
+NodeT = TypeVar("NodeT", bound=Node)
+ExpressionT = TypeVar("ExpressionT", bound=Expression)
+NodeHandler = Callable[["FunctionCompiler", Any], None]
+ValueHandler = Callable[["FunctionCompiler", Any], str]
 
 NODE_HANDLERS: dict[type[Node], NodeHandler] = {}
-VALUE_HANDLERS: dict[type[Expression], ExpressionHandler] = {}
+VALUE_HANDLERS: dict[type[Expression], ValueHandler] = {}
+
+
+def compiles(
+    *kinds: type[NodeT],
+) -> Callable[
+    [Callable[[FunctionCompiler, NodeT], None]], Callable[[FunctionCompiler, NodeT], None]
+]:
+    """Register the decorated function as the code writer for nodes of exactly ``kinds``.
+
+    Exact classes only: a subclass (another tag's node) may mean something else, so it
+    is left untranslated and its template falls back to python-liquid.
+    """
+
+    def register(
+        handler: Callable[[FunctionCompiler, NodeT], None],
+    ) -> Callable[[FunctionCompiler, NodeT], None]:
+        for kind in kinds:
+            NODE_HANDLERS[kind] = handler
+        return handler
+
+    return register
+
+
+def evaluates(
+    *kinds: type[ExpressionT],
+) -> Callable[
+    [Callable[[FunctionCompiler, ExpressionT], str]], Callable[[FunctionCompiler, ExpressionT], str]
+]:
+    """Register the decorated function as the evaluator of expressions of exactly ``kinds``."""
+
+    def register(
+        handler: Callable[[FunctionCompiler, ExpressionT], str],
+    ) -> Callable[[FunctionCompiler, ExpressionT], str]:
+        for kind in kinds:
+            VALUE_HANDLERS[kind] = handler
+        return handler
+
+    return register
 
 
 class FunctionCompiler:
@@ -118,7 +166,8 @@ class FunctionCompiler:
 
     def truth(self, expr: Expression) -> str:
         """Write code deciding ``expr`` in a condition; returns a Python bool expression."""
-        from .conditions import compile_truth
+        # Imported here: conditions registers handlers in this module's tables.
+        from clarion.delivery.liquid.codegen.conditions import compile_truth
 
         return compile_truth(self, expr)
 

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from liquid.builtin.expressions import Path
 from liquid.context import _segments_str
 
-from clarion.delivery.liquid.codegen.function import VALUE_HANDLERS, FunctionCompiler, Variant
+from clarion.delivery.liquid.codegen.function import FunctionCompiler, Variant, evaluates
 
 __all__ = ["compile_path", "lookup_name"]
 
@@ -60,6 +60,7 @@ def _chain(fc: FunctionCompiler, name: str, target: str, sources: list[str]) -> 
             _chain(fc, name, target, rest)
 
 
+@evaluates(Path)
 def compile_path(fc: FunctionCompiler, path: Path) -> str:
     """Write code resolving ``path``; returns the temporary holding its value."""
     segments = path.path
@@ -152,6 +153,3 @@ def _item(obj: str, segment: object) -> str:
     if segment == "last":
         return f"{obj}[-1] if type({obj}) is list else _get_item({obj}, 'last')"
     return f"{obj}[{segment!r}]"
-
-
-VALUE_HANDLERS[Path] = compile_path  # type: ignore[assignment]

@@ -2,31 +2,33 @@
 
 from __future__ import annotations
 
-from liquid.ast import BlockNode, ConditionalBlockNode, Node
+from liquid.ast import BlockNode, ConditionalBlockNode
 from liquid.builtin.tags.case_tag import CaseNode, MultiExpressionBlockNode
 from liquid.builtin.tags.if_tag import IfNode
 from liquid.builtin.tags.unless_tag import UnlessNode
 
 from clarion.delivery.liquid.codegen.conditions import equals
-from clarion.delivery.liquid.codegen.function import NODE_HANDLERS, FunctionCompiler, LoopContext
+from clarion.delivery.liquid.codegen.function import FunctionCompiler, LoopContext, compiles
 
 __all__: list[str] = []
 
 
-def _if(fc: FunctionCompiler, node: Node) -> None:
-    condition = fc.truth(node.condition)  # type: ignore[attr-defined]
+@compiles(IfNode)
+def _if(fc: FunctionCompiler, node: IfNode) -> None:
+    condition = fc.truth(node.condition)
     _branches(fc, condition, node)
 
 
-def _unless(fc: FunctionCompiler, node: Node) -> None:
-    condition = fc.truth(node.condition)  # type: ignore[attr-defined]
+@compiles(UnlessNode)
+def _unless(fc: FunctionCompiler, node: UnlessNode) -> None:
+    condition = fc.truth(node.condition)
     _branches(fc, f"not {condition}", node)
 
 
-def _branches(fc: FunctionCompiler, condition: str, node: Node) -> None:
+def _branches(fc: FunctionCompiler, condition: str, node: IfNode | UnlessNode) -> None:
     with fc.w.block(f"if {condition}:"):
-        fc.block(node.consequence)  # type: ignore[attr-defined]
-    _alternatives(fc, list(node.alternatives), node.default)  # type: ignore[attr-defined]
+        fc.block(node.consequence)
+    _alternatives(fc, list(node.alternatives), node.default)
 
 
 def _alternatives(
@@ -45,11 +47,12 @@ def _alternatives(
         _alternatives(fc, rest, default)
 
 
-def _case(fc: FunctionCompiler, node: Node) -> None:
+@compiles(CaseNode)
+def _case(fc: FunctionCompiler, node: CaseNode) -> None:
     """Every matching ``when`` renders, once per matching value; ``else`` if none did yet."""
     default = fc.w.temp("d")
     fc.w.line(f"{default} = True")
-    for block in node.blocks:  # type: ignore[attr-defined]
+    for block in node.blocks:
         if isinstance(block, MultiExpressionBlockNode):
             _when(fc, block, default)
         else:
@@ -85,6 +88,3 @@ def _when(fc: FunctionCompiler, block: MultiExpressionBlockNode, default: str) -
                 fc.block(block.block)
         finally:
             fc.loops.pop()
-
-
-NODE_HANDLERS.update({IfNode: _if, UnlessNode: _unless, CaseNode: _case})

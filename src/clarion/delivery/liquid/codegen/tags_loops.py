@@ -8,13 +8,12 @@ loop stack, because ``parentloop``, fragments and the iteration limit can observ
 
 from __future__ import annotations
 
-from liquid.ast import Node
 from liquid.builtin.expressions import LoopExpression, StringLiteral
 from liquid.builtin.tags.for_tag import BreakNode, ContinueNode, ForNode
 from liquid.builtin.tags.tablerow_tag import TablerowNode
 
 from clarion.delivery.liquid.codegen.analysis import loop_offset_key
-from clarion.delivery.liquid.codegen.function import NODE_HANDLERS, FunctionCompiler, LoopContext
+from clarion.delivery.liquid.codegen.function import FunctionCompiler, LoopContext, compiles
 from clarion.delivery.liquid.codegen.scope import Binding, LoopCounters
 
 __all__ = ["loop_items"]
@@ -68,8 +67,8 @@ def _general_items(
     )
 
 
-def _for(fc: FunctionCompiler, node: Node) -> None:
-    assert isinstance(node, ForNode)
+@compiles(ForNode)
+def _for(fc: FunctionCompiler, node: ForNode) -> None:
     expr = node.expression
     key = loop_offset_key(node)
     items, length = loop_items(fc, expr, key)
@@ -111,8 +110,8 @@ def _for(fc: FunctionCompiler, node: Node) -> None:
             fc.block(node.default)
 
 
-def _tablerow(fc: FunctionCompiler, node: Node) -> None:
-    assert isinstance(node, TablerowNode)
+@compiles(TablerowNode)
+def _tablerow(fc: FunctionCompiler, node: TablerowNode) -> None:
     expr = node.expression
     items, length = loop_items(fc, expr, loop_offset_key(node), fast=False)
     with fc.w.block(f"if {length}:"):
@@ -161,14 +160,11 @@ def _tablerow_cell(fc: FunctionCompiler, node: TablerowNode, stop: str) -> None:
         fc.w.line("pass" if catches else "raise")
 
 
-def _break(fc: FunctionCompiler, node: Node) -> None:
+@compiles(BreakNode)
+def _break(fc: FunctionCompiler, node: BreakNode) -> None:
     fc.w.line(fc.interrupt_statement("break"))
 
 
-def _continue(fc: FunctionCompiler, node: Node) -> None:
+@compiles(ContinueNode)
+def _continue(fc: FunctionCompiler, node: ContinueNode) -> None:
     fc.w.line(fc.interrupt_statement("continue"))
-
-
-NODE_HANDLERS.update(
-    {ForNode: _for, TablerowNode: _tablerow, BreakNode: _break, ContinueNode: _continue}
-)

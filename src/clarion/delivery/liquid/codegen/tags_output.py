@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from liquid.ast import IllegalNode, Node
 from liquid.builtin.content import ContentNode
-from liquid.builtin.expressions import StringLiteral
+from liquid.builtin.expressions import FilteredExpression, StringLiteral
 from liquid.builtin.output import OutputNode
 from liquid.builtin.tags.comment_tag import CommentNode
 from liquid.builtin.tags.cycle_tag import CycleNode
@@ -17,7 +17,7 @@ from liquid.builtin.tags.echo_tag import EchoNode
 from liquid.builtin.tags.increment_tag import IncrementNode
 from liquid.builtin.tags.inline_comment_tag import InlineCommentNode
 
-from clarion.delivery.liquid.codegen.function import NODE_HANDLERS, FunctionCompiler
+from clarion.delivery.liquid.codegen.function import FunctionCompiler, compiles
 
 __all__ = ["stringify"]
 
@@ -29,54 +29,60 @@ def stringify(fc: FunctionCompiler, value: str) -> str:
     return f"({value} if type({value}) is str else _to_liquid_string({value}, False))"
 
 
-def _content(fc: FunctionCompiler, node: Node) -> None:
-    fc.out.write_text(node.text)  # type: ignore[attr-defined]
+@compiles(ContentNode)
+def _content(fc: FunctionCompiler, node: ContentNode) -> None:
+    fc.out.write_text(node.text)
 
 
-def _output(fc: FunctionCompiler, node: Node) -> None:
-    expr = node.expression  # type: ignore[attr-defined]
-    literal = getattr(expr, "left", None)
+@compiles(OutputNode, EchoNode)
+def _output(fc: FunctionCompiler, node: OutputNode) -> None:
+    expr = node.expression
     if (
         not fc.env.autoescape
-        and not getattr(expr, "filters", None)
-        and type(literal) is StringLiteral
+        and type(expr) is FilteredExpression
+        and not expr.filters
+        and type(expr.left) is StringLiteral
     ):
-        fc.out.write_text(literal.value)
+        fc.out.write_text(expr.left.value)  # a quoted string: known text
         return
     fc.out.write_str(stringify(fc, fc.value(expr)))
 
 
+@compiles(CommentNode, InlineCommentNode, DocNode, IllegalNode)
 def _nothing(fc: FunctionCompiler, node: Node) -> None:
     return None
 
 
-def _increment(fc: FunctionCompiler, node: Node) -> None:
-    name = str(node.name)  # type: ignore[attr-defined]
+@compiles(IncrementNode)
+def _increment(fc: FunctionCompiler, node: IncrementNode) -> None:
+    name = str(node.name)
     value = fc.w.temp("n")
     fc.w.line(f"{value} = _C.get({name!r}, 0)")
     fc.w.line(f"_C[{name!r}] = {value} + 1")
     fc.out.write_str(f"str({value})")
 
 
-def _decrement(fc: FunctionCompiler, node: Node) -> None:
-    name = str(node.name)  # type: ignore[attr-defined]
+@compiles(DecrementNode)
+def _decrement(fc: FunctionCompiler, node: DecrementNode) -> None:
+    name = str(node.name)
     value = fc.w.temp("n")
     fc.w.line(f"{value} = _C.get({name!r}, 0) - 1")
     fc.w.line(f"_C[{name!r}] = {value}")
     fc.out.write_str(f"str({value})")
 
 
-def _cycle(fc: FunctionCompiler, node: Node) -> None:
+@compiles(CycleNode)
+def _cycle(fc: FunctionCompiler, node: CycleNode) -> None:
     group_name = "''"
-    if node.group:  # type: ignore[attr-defined]
-        group = fc.value(node.group)  # type: ignore[attr-defined]
+    if node.group:
+        group = fc.value(node.group)
         group_name = fc.w.temp("g")
         fc.w.line(f"{group_name} = '__UNDEFINED' if _is_undefined({group}) else str({group})")
     args = fc.w.temp("a")
-    values = [fc.value(arg) for arg in node.args]  # type: ignore[attr-defined]
+    values = [fc.value(arg) for arg in node.args]
     fc.w.line(f"{args} = [{', '.join(values)}]")
     key = fc.w.temp("key")
-    if type(node).group_by_args:  # type: ignore[attr-defined]
+    if type(node).group_by_args:
         fc.w.line(f"{key} = ({group_name}, tuple({args}))")
     else:
         fc.w.line(f"{key} = {group_name} if {group_name} else str({args})")
@@ -86,19 +92,3 @@ def _cycle(fc: FunctionCompiler, node: Node) -> None:
         item = fc.w.temp("x")
         fc.w.line(f"{item} = {args}[{index}]")
         fc.out.write_str(stringify(fc, item))
-
-
-NODE_HANDLERS.update(
-    {
-        ContentNode: _content,
-        OutputNode: _output,
-        EchoNode: _output,
-        CommentNode: _nothing,
-        InlineCommentNode: _nothing,
-        DocNode: _nothing,
-        IllegalNode: _nothing,
-        IncrementNode: _increment,
-        DecrementNode: _decrement,
-        CycleNode: _cycle,
-    }
-)

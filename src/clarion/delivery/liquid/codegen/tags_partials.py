@@ -8,16 +8,16 @@ globals are the arguments in front of the caller's globals, as python-liquid doe
 
 from __future__ import annotations
 
-from liquid.ast import Node
 from liquid.builtin.expressions import Identifier
 from liquid.builtin.tags.include_tag import IncludeNode
 from liquid.builtin.tags.render_tag import RenderNode
+from liquid.token import Token
 
 from clarion.delivery.liquid.codegen.function import (
     BASE_SCOPE_SIZE,
-    NODE_HANDLERS,
     FunctionCompiler,
     Variant,
+    compiles,
 )
 from clarion.delivery.liquid.codegen.paths import lookup_name
 from clarion.delivery.liquid.codegen.scope import Binding
@@ -25,17 +25,17 @@ from clarion.delivery.liquid.codegen.scope import Binding
 __all__: list[str] = []
 
 
-def _load(fc: FunctionCompiler, name: str, tag: str, name_token: object) -> str:
+def _load(fc: FunctionCompiler, name: str, tag: str, name_token: Token | None) -> str:
     fragment = fc.w.temp("fragment")
     fc.w.line(
-        f"{fragment} = _fragments.load({name}, {tag!r}, {fc.token(name_token)}, "  # type: ignore[arg-type]
+        f"{fragment} = _fragments.load({name}, {tag!r}, {fc.token(name_token)}, "
         f"{fc.const(fc.template_name)})"
     )
     return fragment
 
 
-def _include(fc: FunctionCompiler, node: Node) -> None:
-    assert isinstance(node, IncludeNode)
+@compiles(IncludeNode)
+def _include(fc: FunctionCompiler, node: IncludeNode) -> None:
     if fc.variant is Variant.RENDER:
         message = fc.const(f"{node.token.value} usage is not allowed in this context")
         fc.w.line(f"raise _DisabledTagError({message}, token={fc.token(node.token)})")
@@ -77,8 +77,8 @@ def _call_include(fc: FunctionCompiler, fragment: str, namespace: str, depth: st
         fc.w.line(f"{fragment}.include(st, {names}, {depth}, {buf})")
 
 
-def _render(fc: FunctionCompiler, node: Node) -> None:
-    assert isinstance(node, RenderNode)
+@compiles(RenderNode)
+def _render(fc: FunctionCompiler, node: RenderNode) -> None:
     if isinstance(node.name, Identifier):
         _inline_snippet(fc, node)
         return
@@ -134,6 +134,3 @@ def _inline_snippet(fc: FunctionCompiler, node: RenderNode) -> None:
         filename, tok = fc.const(fc.template_name), fc.token(node.name.token)
         fc.w.line(f"raise _TemplateNotFoundError({name!r}, filename={filename}, token={tok})")
     fc.w.line("raise _RuntimeFallback('render of a template held in a variable')")
-
-
-NODE_HANDLERS.update({IncludeNode: _include, RenderNode: _render})

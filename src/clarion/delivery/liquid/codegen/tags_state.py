@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from liquid.ast import Node
 from liquid.builtin.tags.assign_tag import AssignNode
 from liquid.builtin.tags.capture_tag import CaptureNode
 from liquid.builtin.tags.ifchanged_tag import IfChangedNode
 from liquid.builtin.tags.liquid_tag import LiquidNode
 
-from clarion.delivery.liquid.codegen.function import NODE_HANDLERS, FunctionCompiler
+from clarion.delivery.liquid.codegen.function import FunctionCompiler, compiles
 
 __all__ = ["assign_local"]
 
@@ -20,32 +19,31 @@ def assign_local(fc: FunctionCompiler, name: str, value: str) -> None:
         fc.w.line("st.check_locals_size()")
 
 
-def _assign(fc: FunctionCompiler, node: Node) -> None:
-    assign_local(fc, str(node.name), fc.value(node.expression))  # type: ignore[attr-defined]
+@compiles(AssignNode)
+def _assign(fc: FunctionCompiler, node: AssignNode) -> None:
+    assign_local(fc, str(node.name), fc.value(node.expression))
 
 
-def _capture(fc: FunctionCompiler, node: Node) -> None:
+@compiles(CaptureNode)
+def _capture(fc: FunctionCompiler, node: CaptureNode) -> None:
     with fc.out.fresh() as buf:
-        fc.block(node.block)  # type: ignore[attr-defined]
+        fc.block(node.block)
     text = f"''.join({buf.parts})"
     if fc.env.autoescape:
         text = f"_Markup({text})"
-    assign_local(fc, str(node.name), text)  # type: ignore[attr-defined]
+    assign_local(fc, str(node.name), text)
 
 
-def _ifchanged(fc: FunctionCompiler, node: Node) -> None:
+@compiles(IfChangedNode)
+def _ifchanged(fc: FunctionCompiler, node: IfChangedNode) -> None:
     with fc.out.fresh() as buf:
-        fc.block(node.block)  # type: ignore[attr-defined]
+        fc.block(node.block)
     text = fc.w.temp("changed")
     fc.w.line(f"{text} = ''.join({buf.parts})")
     with fc.w.block(f"if st.ifchanged({text}):"):
         fc.out.write_str(text)
 
 
-def _liquid(fc: FunctionCompiler, node: Node) -> None:
-    fc.block(node.block)  # type: ignore[attr-defined]
-
-
-NODE_HANDLERS.update(
-    {AssignNode: _assign, CaptureNode: _capture, IfChangedNode: _ifchanged, LiquidNode: _liquid}
-)
+@compiles(LiquidNode)
+def _liquid(fc: FunctionCompiler, node: LiquidNode) -> None:
+    fc.block(node.block)
