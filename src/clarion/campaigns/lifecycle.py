@@ -11,6 +11,7 @@ skipped with reason `stopped`).
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 from clarion.campaigns.errors import CampaignNotFound, CampaignStateError
@@ -23,13 +24,15 @@ from clarion.model.documents import StoredDocument
 from clarion.storage.base import Tx
 from clarion.storage.campaigns import CampaignRun, CampaignState
 
+_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+"""Document ids (UUIDv7); anything else in a path is a name."""
 LATEST_OFFSET = timedelta(hours=12)
 """The furthest-behind UTC offset (UTC-12): the last zone to reach a local time."""
 
 
 def find_campaign(tx: Tx, workspace_id: str, ref: str) -> StoredDocument:
     """A campaign document by id or by name."""
-    doc = tx.documents.get_by_id(workspace_id, ref)
+    doc = tx.documents.get_by_id(workspace_id, ref) if _ID.match(ref) else None
     if doc is None or doc.kind != "campaign":
         doc = tx.documents.get(workspace_id, "campaign", ref)
     if doc is None:

@@ -5,6 +5,7 @@ Paths take a campaign's id or its name.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import orjson
@@ -27,6 +28,7 @@ from clarion.campaigns import (
     stop,
     trigger,
 )
+from clarion.campaigns.batching import GroupCommitter
 from clarion.documents import apply_documents
 from clarion.model.documents import StoredDocument
 from clarion.model.errors import InvalidInput
@@ -254,14 +256,21 @@ async def trigger_campaign(
     a retried call sends nothing new and answers as the first did."""
     body = await _json(request)
 
-    def run() -> tuple[dict[str, Any], bool]:
-        with services.db.write() as tx:
-            doc = find_campaign(tx, principal.workspace_id, campaign)
-            return trigger(tx, doc, parse_trigger(body), services.clock.now())
+    def work(tx: Tx) -> tuple[dict[str, Any], bool]:
+        doc = find_campaign(tx, principal.workspace_id, campaign)
+        return trigger(tx, doc, parse_trigger(body), services.clock.now())
 
-    answer, replayed = await run_in_threadpool(run)
+    answer, replayed = await asyncio.wrap_future(_committer(services).submit(work))
     if replayed:
         response.headers["Idempotent-Replayed"] = "true"
-    else:
-        services.wake_dispatcher()
     return answer
+
+
+def _committer(services: Services) -> GroupCommitter:
+    """Trigger calls share commits (one per group of concurrent calls), and each commit
+    wakes the dispatcher at once: the provider call follows the commit."""
+    found = services.extras.get("campaign_triggers")
+    if not isinstance(found, GroupCommitter):
+        found = GroupCommitter(services.db, after_commit=lambda: services.wake_dispatcher())
+        services.extras["campaign_triggers"] = found
+    return found
