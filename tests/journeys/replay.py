@@ -33,8 +33,9 @@ from clarion.journeys.step import step
 from clarion.journeys.validate import parse
 
 HERE = Path(__file__).parent / "replays"
-INPUTS: dict[str, type[Any]] = {cls.__name__: cls for cls in
-                                (Enter, EventInput, TimerFired, HttpResult, Resume, Stop)}
+INPUTS: dict[str, type[Any]] = {
+    cls.__name__: cls for cls in (Enter, EventInput, TimerFired, HttpResult, Resume, Stop)
+}
 
 
 def input_from(data: dict[str, Any]) -> Input:
@@ -48,8 +49,15 @@ def effect_json(effect: Any) -> dict[str, Any]:
 
 def profile_from(data: dict[str, Any]) -> ProfileView:
     events = [EventView(**e) for e in data.get("events", [])]
-    return ProfileView(data["id"], data.get("traits", {}), [tuple(i) for i in
-                       data.get("identities", [])], {}, (), events, data.get("timezone"))
+    return ProfileView(
+        data["id"],
+        data.get("traits", {}),
+        [tuple(i) for i in data.get("identities", [])],
+        {},
+        (),
+        events,
+        data.get("timezone"),
+    )
 
 
 def replay(fixture: dict[str, Any]) -> list[dict[str, Any]]:
@@ -60,11 +68,16 @@ def replay(fixture: dict[str, Any]) -> list[dict[str, Any]]:
     caps: dict[str, int] = dict(fixture.get("caps", {}))
     produced = []
     for item in fixture["steps"]:
-        world = World(now_us=item["now_us"], profile=profile_from(fixture["profile"]),
-                      caps=caps, default_timezone=spec.timezone)
+        world = World(
+            now_us=item["now_us"],
+            profile=profile_from(fixture["profile"]),
+            caps=caps,
+            default_timezone=spec.timezone,
+        )
         instance, effects = step(spec, instance, input_from(item["input"]), world)
-        produced.append({"instance": instance.to_json(),
-                         "effects": [effect_json(e) for e in effects]})
+        produced.append(
+            {"instance": instance.to_json(), "effects": [effect_json(e) for e in effects]}
+        )
     return produced
 
 

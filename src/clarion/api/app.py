@@ -20,14 +20,18 @@ from clarion.api.routers import (
     journeys,
     keys,
     messages,
+    ofrep,
     profiles,
+    push_subscriptions,
+    sdk,
     subscriptions,
     suppressions,
+    surfaces,
     templates,
     tracking,
+    vendor_webhooks,
     workspaces,
 )
-from clarion.api.routers import ofrep, push_subscriptions, sdk, surfaces, vendor_webhooks
 from clarion.api.runtime import build_runtime
 from clarion.clock import Clock, SystemClock
 from clarion.config import Settings

@@ -13,8 +13,8 @@ from datetime import timedelta
 from clarion.api.services import Services
 from clarion.audiences.kind import AudienceKind
 from clarion.campaigns import CampaignKind, CampaignLoop, CampaignOutcomes, RunWorker
-from clarion.clock import Clock
 from clarion.channels.registry import install_channels
+from clarion.clock import Clock
 from clarion.config import Settings
 from clarion.delivery import Dispatcher, DispatcherLoop, ProviderRegistry
 from clarion.delivery.templates import FragmentKind, TemplateKind, TemplateStore

@@ -1,17 +1,15 @@
-"""Applying a step's effects, in the transaction that processed its input.
+"""Applying a step's effects to the round's unit of work.
 
-Messages go to the delivery outbox, timers and HTTP calls to the timer table,
-profile updates and journey events to the event log, statistics to counters:
-all of it commits with the instance's new state, or not at all.
+Messages become outbox intents, timers and HTTP calls timer rows, profile
+updates and journey events log events, statistics counter increments: all of
+it written when the round flushes, in the transaction that processed the input.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from clarion.clock import from_micros
-from clarion.delivery import enqueue
 from clarion.ids import new_id
 from clarion.journeys.io import (
     CallHttp,
@@ -32,20 +30,12 @@ if TYPE_CHECKING:
     from clarion.journeys.engine import JourneyEngine
 
 
-def apply_effects(
-    engine: JourneyEngine, instance: Instance, effects: list[Effect], now: datetime
-) -> None:
-    """Persist the instance and carry out its effects in `engine.tx`."""
-    tx, ws = engine.tx, instance.workspace_id
-    now_us = engine.now_us
-    tx.journeys.save([instance.to_json()], now_us)
-    running = engine.catalog.journeys[instance.journey]
-    pins = running.pinned(instance.version)
-    intents: list[MessageIntent] = []
-    events: list[NewEvent] = []
-    timers: list[dict[str, Any]] = []
-    counts = []
-    enter: list[EnterJourney] = []
+def apply_effects(engine: JourneyEngine, instance: Instance, effects: list[Effect]) -> None:
+    """Record the instance's new state and its effects in the engine's unit of work."""
+    uow = engine.uow
+    ws = instance.workspace_id
+    uow.save(instance.to_json())
+    pins = engine.catalog.journeys[instance.journey].pinned(instance.version)
     for effect in effects:
         if isinstance(effect, SendMessage):
             source = MessageSource(
@@ -57,7 +47,7 @@ def apply_effects(
                 effect.node,
                 effect.visit,
             )
-            intents.append(
+            uow.intents.append(
                 MessageIntent(
                     ws,
                     effect.channel,
@@ -72,7 +62,7 @@ def apply_effects(
                 )
             )
         elif isinstance(effect, ScheduleTimer):
-            timers.append(_timer(instance, effect.key, effect.due_us, "timer", None))
+            uow.schedule(_timer(instance, effect.key, effect.due_us, "timer", None))
         elif isinstance(effect, CallHttp):
             request = {
                 "node": effect.node,
@@ -83,48 +73,37 @@ def apply_effects(
                 "timeout_s": effect.timeout_s,
                 "retries": effect.retries,
             }
-            timers.append(_timer(instance, effect.key, now_us, "http", request))
+            uow.schedule(_timer(instance, effect.key, uow.now_us, "http", request))
         elif isinstance(effect, UpdateProfile):
             traits = {**effect.set, **{key: None for key in effect.unset}}
-            events.append(
+            uow.events.append(
                 NewEvent(
                     type="identify",
                     message_id=f"journey:{new_id()}",
                     profile_id=instance.profile_id,
                     payload={"traits": traits},
-                    timestamp=now,
+                    timestamp=uow.now,
                     origin="internal",
                 )
             )
         elif isinstance(effect, Emit):
-            events.append(
+            uow.events.append(
                 NewEvent(
                     type="track",
                     message_id=f"{effect.event}:{new_id()}",
                     event=effect.event,
                     profile_id=instance.profile_id,
                     properties=effect.properties,
-                    timestamp=now,
+                    timestamp=uow.now,
                     origin="internal",
                 )
             )
         elif isinstance(effect, Count):
-            counts.append(
+            uow.counts.append(
                 (ws, instance.journey, instance.version, effect.node, effect.counter, effect.delta)
             )
         elif isinstance(effect, EnterJourney):
-            enter.append(effect)
-    if intents:
-        enqueue(tx, intents, now)
-        engine.messages_queued += len(intents)
-    if timers:
-        tx.journeys.schedule(timers)
-    if events:
-        tx.events.append(ws, events, now)
-    if counts:
-        tx.journeys.count(counts)
-    for jump in enter:
-        engine.enter_by_name(jump.journey, instance.profile_id, None, jump.context)
+            engine.enter(effect.journey, instance.profile_id, None, effect.context)
 
 
 def _timer(

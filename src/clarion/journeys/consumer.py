@@ -29,6 +29,9 @@ class JourneyConsumer:
             engine = JourneyEngine(tx, workspace_id, now)
             if not engine.catalog.journeys:
                 continue
-            for event in group:
+            stamped = [e for e in group if e.profile_id is not None]
+            engine.uow.prefetch(e.profile_id for e in stamped if e.profile_id)
+            for event in stamped:
                 engine.on_event(event)
+            engine.flush()
             self.messages_queued += engine.messages_queued

@@ -18,6 +18,7 @@ from clarion.journeys.io import Enter, EventInput, Input, Stop
 from clarion.journeys.matching import event_matches
 from clarion.journeys.state import Instance
 from clarion.journeys.step import accepts, step
+from clarion.journeys.unit_of_work import UnitOfWork
 from clarion.journeys.world import world_for
 from clarion.model.durations import micros
 from clarion.model.events import LoggedEvent
@@ -34,6 +35,7 @@ class JourneyEngine:
         self.now = now
         self.now_us = to_micros(now)
         self.catalog = Catalog(tx, workspace_id)
+        self.uow = UnitOfWork(tx, workspace_id, now, self.now_us)
         self.messages_queued = 0
         self._caps: dict[tuple[str, int], dict[str, int]] = {}
 
@@ -55,17 +57,22 @@ class JourneyEngine:
         if spec is None:
             return instance
         caps = self._caps_of(instance.journey, instance.version)
-        world = world_for(self.catalog, instance, self.now_us, caps)
+        world = world_for(self.catalog, self.uow, instance, self.now_us, caps)
         new, effects = step(spec, instance, given, world)
         if new != instance or effects:
-            apply_effects(self, new, effects, self.now)
+            apply_effects(self, new, effects)
         return new
+
+    def flush(self) -> None:
+        """Write what this round did (in its transaction)."""
+        self.messages_queued += len(self.uow.intents)
+        self.uow.flush()
 
     # --- entering --------------------------------------------------------------
 
     def may_enter(self, journey: str, spec: JourneySpec, profile_id: str) -> str | None:
         """Why the profile may not enter now (None: it may)."""
-        last = self.tx.journeys.last_entry(self.workspace_id, journey, profile_id)
+        last = self.uow.last_entry(journey, profile_id)
         rule = spec.reentry()
         if last is not None:
             entered_us, active = last
@@ -105,8 +112,8 @@ class JourneyEngine:
         version = running.state.live_version or 0
         refused = self.may_enter(journey, spec, profile_id)
         if refused is not None:
-            self.tx.journeys.count(
-                [(self.workspace_id, journey, version, "entry", f"refused:{refused}", 1)]
+            self.uow.counts.append(
+                (self.workspace_id, journey, version, "entry", f"refused:{refused}", 1)
             )
             return None
         instance = Instance(
@@ -141,12 +148,11 @@ class JourneyEngine:
         name = event.event or event.type
         if name == "profile.merged":
             self.on_merge(str(event.properties.get("merged_id")), profile_id)
-        waiting = set(self.tx.journeys.waiting_for(self.workspace_id, profile_id, [name]))
-        candidates: dict[str, dict[str, Any]] = self.tx.journeys.instances(sorted(waiting))
-        if name in self.catalog.exit_events:
-            for state in self.tx.journeys.instances_of(self.workspace_id, profile_id):
-                candidates.setdefault(state["id"], state)
-        for state in candidates.values():
+        exits = name in self.catalog.exit_events
+        for state in self.uow.active(profile_id):
+            waiting = state.get("waiting") or {}
+            if not exits and name not in (waiting.get("events") or []):
+                continue
             instance = Instance.from_json(state)
             if instance.journey in self.catalog.journeys and accepts(instance, EventInput(data)):
                 self.run(instance, EventInput(data))
@@ -155,9 +161,8 @@ class JourneyEngine:
     def on_merge(self, merged_id: str, survivor_id: str) -> None:
         """A merged-away profile's walks continue as the survivor's, unless the survivor is
         already in that journey: then the merged walk ends."""
-        mine = {s["journey"] for s in self.tx.journeys.instances_of(self.workspace_id,
-                                                                  survivor_id)}
-        for state in self.tx.journeys.instances_of(self.workspace_id, merged_id):
+        mine = {s["journey"] for s in self.uow.active(survivor_id)}
+        for state in self.uow.active(merged_id):
             instance = Instance.from_json(state)
             if instance.journey not in self.catalog.journeys:
                 continue
@@ -166,8 +171,7 @@ class JourneyEngine:
                 continue
             instance.profile_id = survivor_id
             instance.history.append([instance.node, self.now_us, "profile merged"])
-            self.tx.journeys.save([instance.to_json()], self.now_us)
-            self.tx.journeys.move_timers(instance.id, survivor_id)
+            self.uow.moved(instance.to_json(), merged_id)
 
     def _entries(
         self, event: LoggedEvent, data: dict[str, Any], profile_id: str, name: str
@@ -185,7 +189,7 @@ class JourneyEngine:
             ):
                 continue
             if self.now_us - event.timestamp_us > micros(entry.max_age):
-                self.tx.journeys.count([(self.workspace_id, journey, version, "entry", "stale", 1)])
+                self.uow.counts.append((self.workspace_id, journey, version, "entry", "stale", 1))
                 continue
             self.enter(journey, profile_id, data)
         if name in ("audience.entered", "audience.exited"):

@@ -106,6 +106,7 @@ def resume(
         if instance.waiting is not None and instance.waiting.kind == "held":
             engine.run(instance, Resume())
             released += 1
+    engine.flush()
     return {"journey": journey, "status": "live", "released": released}
 
 
@@ -123,6 +124,7 @@ def stop(tx: Tx, workspace_id: str, journey: str, now: datetime) -> dict[str, An
         for state in batch:
             engine.run(Instance.from_json(state), Stop())
             stopped += 1
+        engine.flush()
     _set(tx, workspace_id, journey, "stopped", now)
     return {"journey": journey, "status": "stopped", "exited": stopped}
 

@@ -44,12 +44,15 @@ def _feed(
         engine = JourneyEngine(tx, workspace_id, now)
         for row, given in group:
             tx.journeys.delete_timer(row["instance_id"], row["key"])
-            state = tx.journeys.instances([row["instance_id"]]).get(row["instance_id"])
+            state = engine.uow.saved.get(row["instance_id"]) or tx.journeys.instances(
+                [row["instance_id"]]
+            ).get(row["instance_id"])
             if state is None:
                 continue
             instance = Instance.from_json(state)
             if instance.journey in engine.catalog.journeys and accepts(instance, given):
                 engine.run(instance, given)
+        engine.flush()
 
 
 def fire_due_timers(db: Database, clock: Clock, limit: int = 500) -> int:

@@ -1,4 +1,4 @@
-"""Loading what a step may read: the profile (as much as its conditions need)."""
+"""What a step may read: the profile (as much as its conditions need), from the round's cache."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from clarion.audiences.memory import EventView, ProfileView
 from clarion.journeys.catalog import Catalog
 from clarion.journeys.io import World
 from clarion.journeys.state import Instance
+from clarion.journeys.unit_of_work import UnitOfWork
 from clarion.model.messages import MessageSource, message_id_for
 from clarion.model.outcomes import SourceKind
 
@@ -13,9 +14,12 @@ EVENTS_PER_CONDITION = 1_000
 """Newest events of a profile that conditions on events look at."""
 
 
-def profile_view(catalog: Catalog, profile_id: str, journey: str, version: int) -> ProfileView:
+def profile_view(
+    catalog: Catalog, uow: UnitOfWork, profile_id: str, journey: str, version: int
+) -> ProfileView:
+    """The profile for a step; events and consent only when the journey's conditions read them."""
     tx, ws = catalog.tx, catalog.workspace_id
-    record = tx.profiles.get(ws, profile_id)
+    record = uow.profile(profile_id)
     needs = catalog.needs(journey, version)
     events: list[EventView] = []
     if needs.events:
@@ -39,7 +43,9 @@ def profile_view(catalog: Catalog, profile_id: str, journey: str, version: int) 
     )
 
 
-def world_for(catalog: Catalog, instance: Instance, now_us: int, caps: dict[str, int]) -> World:
+def world_for(
+    catalog: Catalog, uow: UnitOfWork, instance: Instance, now_us: int, caps: dict[str, int]
+) -> World:
     """The world of one step of `instance`."""
     running = catalog.journeys[instance.journey]
     spec = catalog.spec(instance.journey, instance.version)
@@ -58,7 +64,7 @@ def world_for(catalog: Catalog, instance: Instance, now_us: int, caps: dict[str,
 
     return World(
         now_us=now_us,
-        profile=profile_view(catalog, instance.profile_id, instance.journey, instance.version),
+        profile=profile_view(catalog, uow, instance.profile_id, instance.journey, instance.version),
         resolver=catalog.resolver,
         paused=running.state.status == "paused",
         caps=caps,

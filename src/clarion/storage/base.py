@@ -504,6 +504,10 @@ class JourneyRepo(Protocol):
 
     def instances(self, instance_ids: Sequence[str]) -> dict[str, dict[str, Any]]: ...
 
+    def active_of(
+        self, workspace_id: str, profile_ids: Sequence[str]
+    ) -> builtins.list[dict[str, Any]]: ...
+
     def waiting_for(
         self, workspace_id: str, profile_id: str, events: Sequence[str]
     ) -> builtins.list[str]: ...

@@ -211,13 +211,23 @@ async def api_entry(
             context = body.get("context") or {}
             if not isinstance(context, dict):
                 raise InvalidInput("context is an object", field="context")
-            instance = JourneyEngine(tx, principal.workspace_id, now).enter(
-                doc.name, profile_id, None, context
-            )
+            engine = JourneyEngine(tx, principal.workspace_id, now)
+            instance = engine.enter(doc.name, profile_id, None, context)
+            engine.flush()
         services.wake_dispatcher()
         return {"entered": instance is not None, "instance_id": instance.id if instance else None}
 
     return await run_in_threadpool(run)
+
+
+def _dry_run_request(body: dict[str, Any]) -> tuple[list[str], list[dict[str, Any]]]:
+    ids = body.get("profiles")
+    if not isinstance(ids, list) or not ids or not all(isinstance(i, str) for i in ids):
+        raise InvalidInput("profiles is a list of test profile ids", field="profiles")
+    events = body.get("events") or []
+    if not isinstance(events, list) or not all(isinstance(e, dict) for e in events):
+        raise InvalidInput("events is a list of events", field="events")
+    return ids, events
 
 
 @router.post("/journeys/{journey}/test")
@@ -231,17 +241,12 @@ async def dry_run_journey(
     `{"profiles": [ids], "entry_event"?: {...}, "events"?: [{...}]}`. Waits are skipped,
     nothing is sent or stored."""
     body = await _body(request)
-    ids = body.get("profiles")
-    if not isinstance(ids, list) or not ids or not all(isinstance(i, str) for i in ids):
-        raise InvalidInput("profiles is a list of test profile ids", field="profiles")
-    events = body.get("events") or []
-    if not isinstance(events, list) or not all(isinstance(e, dict) for e in events):
-        raise InvalidInput("events is a list of events", field="events")
 
     def run() -> Any:
         now_us = to_micros(services.clock.now())
         with services.db.read() as tx:
             doc = find_document(tx, principal.workspace_id, "journey", journey)
+            ids, events = _dry_run_request(body)
             spec, problems = parse(doc.spec)
             if spec is None:
                 raise InvalidInput(problems[0].message, field=problems[0].path)

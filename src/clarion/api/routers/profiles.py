@@ -111,12 +111,12 @@ async def patch_profile(
     """Mark a profile as a test profile (`{"is_test": true}`) for journey test runs.
     Traits change through identify calls, not here."""
     body = await request.json()
-    if not isinstance(body, dict) or not isinstance(body.get("is_test"), bool):
-        raise InvalidInput('send {"is_test": true|false}', field="is_test")
 
     def run() -> Any:
         with services.db.write() as tx:
             record = find_profile(tx, principal.workspace_id, profile_id)
+            if not isinstance(body, dict) or not isinstance(body.get("is_test"), bool):
+                raise InvalidInput('send {"is_test": true|false}', field="is_test")
             record.is_test = body["is_test"]
             record.updated_at = services.clock.now()
             tx.profiles.update([record])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import datetime
@@ -25,6 +24,7 @@ from clarion.storage.sql.delivery import (
 from clarion.storage.sql.documents import SqlDocuments
 from clarion.storage.sql.engine import make_engine
 from clarion.storage.sql.events import SqlEventLog
+from clarion.storage.sql.fairlock import FairLock
 from clarion.storage.sql.journeys import SqlJourneys
 from clarion.storage.sql.outbox import SqlOutbox
 from clarion.storage.sql.profiles import SqlProfiles
@@ -128,7 +128,7 @@ class SqlDatabase:
         # SQLite has one writer at a time. Writers of this process queue on a
         # lock that wakes the next one at once, instead of SQLite's busy handler,
         # which sleeps in steps of up to 100 ms (other processes still use it).
-        self._write_lock = threading.Lock() if engine.dialect.name == "sqlite" else None
+        self._write_lock = FairLock() if engine.dialect.name == "sqlite" else None
 
     @classmethod
     def from_url(cls, url: str) -> SqlDatabase:

@@ -103,6 +103,20 @@ class SqlJourneys:
             query = query.where(journey_instances.c.status.in_(["active", "waiting"]))
         return [dict(r.state) for r in self._conn.execute(query.order_by(journey_instances.c.id))]
 
+    def active_of(self, workspace_id: str,
+                  profile_ids: Sequence[str]) -> builtins.list[dict[str, Any]]:
+        """The walks in progress of several profiles."""
+        found: builtins.list[dict[str, Any]] = []
+        ids = list(dict.fromkeys(profile_ids))
+        for start in range(0, len(ids), 500):
+            rows = self._conn.execute(select(journey_instances.c.state).where(
+                journey_instances.c.workspace_id == workspace_id,
+                journey_instances.c.profile_id.in_(ids[start : start + 500]),
+                journey_instances.c.status.in_(["active", "waiting"]),
+            ))
+            found.extend(dict(r.state) for r in rows)
+        return found
+
     def instances(self, instance_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
         if not instance_ids:
             return {}
