@@ -1,9 +1,10 @@
 """The scheduler: turns due occurrences into runs, durably, on the injected clock.
 
 Schedule state lives in the database (`campaign_states.next_fire_at`), so a
-restarted process carries on where the last one stopped: an occurrence that fell
-due while nothing ran is fired late (its run records when it was due), and one
-occurrence never yields two runs (a unique key on campaign and occurrence).
+restarted process carries on where the last one stopped: the occurrence that fell
+due while nothing ran is fired late (its run records when it was due; older
+missed ones are not replayed), and one occurrence never yields two runs (a
+unique key on campaign and occurrence).
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ def fire_due(db: Database, clock: Clock, limit: int = 100) -> int:
                 fired += 1
             schedule = pinned_of(state).spec.schedule
             following = (
-                next_occurrence(schedule, occurrence.fire_at, state.anchor_at)
+                next_occurrence(schedule, max(occurrence.fire_at, now), state.anchor_at)
                 if schedule is not None and schedule.recurring
                 else None
             )
