@@ -84,6 +84,12 @@ class InvalidAudience(InvalidInput):
 _DEFINITION: TypeAdapter[Node] = TypeAdapter(Node)
 
 
+def _is_union_label(part: str) -> bool:
+    """Tags of value and window unions (`value:list`, `window:last`) and pydantic's own
+    labels (`function-after[...]`) are not keys of the document."""
+    return ":" in part or "[" in part
+
+
 def format_path(loc: tuple[int | str, ...]) -> str:
     """A pydantic error location as a path: `definition.all[1].performed.where[0].op`.
 
@@ -95,7 +101,7 @@ def format_path(loc: tuple[int | str, ...]) -> str:
         part = loc[i]
         if isinstance(part, int):
             out += f"[{part}]"
-        else:
+        elif not _is_union_label(part):
             out += f".{part}" if out else part
             if part in NODE_KINDS and i + 1 < len(loc) and loc[i + 1] == part:
                 i += 1

@@ -30,11 +30,13 @@ from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
+    Discriminator,
     Field,
     StrictBool,
     StrictFloat,
     StrictInt,
     StrictStr,
+    Tag,
     TypeAdapter,
     ValidationError,
     ValidationInfo,
@@ -48,6 +50,7 @@ from clarion.model.durations import (
     NextWindow,
     PastWindow,
     parse_instant,
+    window_kind,
 )
 
 Operator = Literal[
@@ -81,7 +84,43 @@ CountOperator = Literal["eq", "ne", "lt", "lte", "gt", "gte"]
 COUNT_OPERATORS: tuple[str, ...] = get_args(CountOperator)
 
 Scalar = StrictBool | StrictInt | StrictFloat | StrictStr
-ConditionValue = Scalar | list[Scalar] | LastWindow | NextWindow | None
+
+
+def value_kind(value: Any) -> str | None:
+    """The tag of a condition value (tags start `value:` or `window:`; paths leave them out)."""
+    if value is None:
+        return "value:null"
+    for python_type, tag in (
+        (bool, "value:boolean"),
+        (int, "value:integer"),
+        (float, "value:number"),
+    ):
+        if isinstance(value, python_type):
+            return tag
+    if isinstance(value, str):
+        return "value:string"
+    if isinstance(value, list):
+        return "value:list"
+    found = window_kind(value)
+    return found if found in ("window:last", "window:next") else None
+
+
+ConditionValue = Annotated[
+    Annotated[StrictBool, Tag("value:boolean")]
+    | Annotated[StrictInt, Tag("value:integer")]
+    | Annotated[StrictFloat, Tag("value:number")]
+    | Annotated[StrictStr, Tag("value:string")]
+    | Annotated[list[Scalar], Tag("value:list")]
+    | Annotated[LastWindow, Tag("window:last")]
+    | Annotated[NextWindow, Tag("window:next")]
+    | Annotated[None, Tag("value:null")],
+    Discriminator(
+        value_kind,
+        custom_error_type="condition_value",
+        custom_error_message="a value is a string, a number, a boolean, a list of those"
+        " or a window ({last: N, unit} / {next: N, unit})",
+    ),
+]
 """What a condition's `value` may be before the operator narrows it."""
 
 MAX_PATH_SEGMENTS = 10

@@ -33,7 +33,15 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    model_validator,
+)
 
 Unit = Literal["seconds", "minutes", "hours", "days", "weeks"]
 
@@ -197,9 +205,32 @@ def _bare(direction: str) -> Any:
     return coerce
 
 
+def window_kind(value: Any) -> str | None:
+    """The tag of a window: `window:last`, `window:next`, `window:between` (None: not one)."""
+    if isinstance(value, LastWindow | NextWindow | BetweenWindow):
+        value = value.model_dump(by_alias=True)
+    if isinstance(value, dict):
+        for key, tag in (
+            ("last", "window:last"),
+            ("next", "window:next"),
+            ("from", "window:between"),
+        ):
+            if key in value:
+                return tag
+    return None
+
+
 AnyWindow = LastWindow | NextWindow | BetweenWindow
 Window = Annotated[
-    AnyWindow,
+    Annotated[LastWindow, Tag("window:last")]
+    | Annotated[NextWindow, Tag("window:next")]
+    | Annotated[BetweenWindow, Tag("window:between")],
+    Discriminator(
+        window_kind,
+        custom_error_type="window",
+        custom_error_message="a window is {last: N, unit}, {next: N, unit}, {from, to}"
+        " or a duration string",
+    ),
     BeforeValidator(_bare("last"), json_schema_input_type=str | AnyWindow),
 ]
 """Any window; a bare duration string means `{last: ...}`."""

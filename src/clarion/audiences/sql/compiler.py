@@ -17,6 +17,7 @@ from sqlglot import exp
 
 from clarion.audiences.resolver import NO_REFERENCES, Resolver
 from clarion.audiences.sql import events, logic, profile_nodes  # noqa: F401 - registration
+from clarion.audiences.sql.build import eq, query, table
 from clarion.audiences.sql.context import PROFILE, SqlContext, compile_node
 from clarion.audiences.sql.dialects import SqlDialect, dialect_named
 from clarion.audiences.sql.params import Params
@@ -44,13 +45,12 @@ def compile_select(
     params = Params()
     ctx = SqlContext(dialect, params, workspace_id, as_micros(now), resolver)
     predicate = compile_node(definition, "definition", ctx)
-    query = (
-        exp.select(exp.column("id", PROFILE).as_("profile_id"))
-        .from_(exp.table_("profiles").as_(PROFILE))
-        .where(exp.column("workspace_id", PROFILE).eq(ctx.workspace))
-        .where(predicate)
+    members = query(
+        [exp.alias_(exp.column("id", PROFILE), "profile_id", copy=False)],
+        table("profiles", PROFILE),
+        where=[eq(exp.column("workspace_id", PROFILE), ctx.workspace), predicate],
     )
-    return query, params
+    return members, params
 
 
 def compile_sql(

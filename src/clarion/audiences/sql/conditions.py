@@ -11,12 +11,27 @@ from typing import Any
 
 from sqlglot import exp
 
-from clarion.audiences.sql.context import SqlContext, atom
-from clarion.audiences.sql.dates import InstantSql
+from clarion.audiences.sql.build import (
+    all_of,
+    any_of,
+    cast,
+    eq,
+    gt,
+    gte,
+    lt,
+    lte,
+    negate,
+    neq,
+    number,
+    query,
+)
+from clarion.audiences.sql.context import SqlContext, atom, let
+from clarion.audiences.sql.dates import InstantSql, add, sub
 from clarion.audiences.sql.dialects import JsonValue
 from clarion.audiences.sql.time import anniversary_sql, bounds_sql, instant_param
 from clarion.model.audience_conditions import Condition
-from clarion.model.durations import Bounds
+
+_ORDER = {"lt": lt, "lte": lte, "gt": gt, "gte": gte}
 
 
 def _kind(value: Any) -> str:
@@ -25,34 +40,35 @@ def _kind(value: Any) -> str:
     return "string" if isinstance(value, str) else "number"
 
 
-def typed(ctx: SqlContext, value: JsonValue, like: Any) -> tuple[exp.Expr, exp.Expr]:
-    """The JSON value read as `like`'s type, and `like` bound: ready to compare."""
+def _bind(ctx: SqlContext, value: Any) -> exp.Expr:
+    return ctx.params.number(value) if _kind(value) == "number" else ctx.params.add(value)
+
+
+def typed(ctx: SqlContext, value: JsonValue, like: Any) -> exp.Expr:
+    """The JSON value read as `like`'s type (NULL for any other type)."""
     d = ctx.dialect
-    if isinstance(like, bool):
-        return d.boolean(value), ctx.params.add(like)
-    if isinstance(like, str):
-        return d.string(value), ctx.params.add(like)
-    return d.number(value), ctx.params.number(like)
+    kind = _kind(like)
+    if kind == "boolean":
+        return d.boolean(value)
+    return d.string(value) if kind == "string" else d.number(value)
 
 
 def equals(ctx: SqlContext, value: JsonValue, expected: Any) -> exp.Expr:
     """Type-strict equality, two-valued."""
-    left, right = typed(ctx, value, expected)
-    return atom(left.eq(right))
+    return atom(eq(typed(ctx, value, expected), _bind(ctx, expected)))
 
 
 def _ordered(ctx: SqlContext, op: str, value: JsonValue, bound: Any) -> exp.Expr:
-    left, right = typed(ctx, value, bound)
+    left = typed(ctx, value, bound)
     if isinstance(bound, str):
         left = ctx.dialect.ordered(left)
-    kinds = {"lt": exp.LT, "lte": exp.LTE, "gt": exp.GT, "gte": exp.GTE}
-    return atom(kinds[op](this=left, expression=right))
+    return atom(_ORDER[op](left, _bind(ctx, bound)))
 
 
 def _array_has(ctx: SqlContext, value: JsonValue, expected: Any) -> exp.Expr:
     source, element = ctx.dialect.elements(value, ctx.alias("je"))
-    found = exp.select("1").from_(source).where(equals(ctx, element, expected))
-    return exp.and_(atom(ctx.dialect.is_kind(value, "array")), exp.Exists(this=found))
+    found = query([number(1)], source, where=[equals(ctx, element, expected)])
+    return all_of(atom(ctx.dialect.is_kind(value, "array")), exp.Exists(this=found))
 
 
 def _is_string(ctx: SqlContext, value: JsonValue) -> exp.Expr:
@@ -64,32 +80,30 @@ def _contains(ctx: SqlContext, value: JsonValue, expected: Any) -> exp.Expr:
     if not isinstance(expected, str):
         return has
     if expected == "":
-        return exp.or_(_is_string(ctx, value), has)
-    string = ctx.dialect.string(value)
-    inside = ctx.dialect.position(string, ctx.params.add(expected)) > exp.Literal.number(0)
-    return exp.or_(atom(inside), has)
+        return any_of(_is_string(ctx, value), has)
+    position = ctx.dialect.position(ctx.dialect.string(value), ctx.params.add(expected))
+    return any_of(atom(gt(position, number(0))), has)
 
 
 def _affix(ctx: SqlContext, op: str, value: JsonValue, affix: str) -> exp.Expr:
     if affix == "":
         return _is_string(ctx, value)
+    size = cast(ctx.params.add(len(affix)), "INT")
     string = ctx.dialect.string(value)
-    size = exp.cast(ctx.params.add(len(affix)), "INT")
-    part = ctx.params.add(affix)
     if op == "starts_with":
-        return atom(exp.Substring(this=string, start=exp.Literal.number(1), length=size).eq(part))
-    start = exp.Add(
-        this=exp.Sub(this=exp.Length(this=string.copy()), expression=size.copy()),
-        expression=exp.Literal.number(1),
-    )
-    tail = exp.Substring(this=string.copy(), start=start, length=size.copy())
-    return atom(exp.and_(exp.Length(this=string.copy()) >= size.copy(), tail.eq(part)))
+        start: exp.Expr = number(1)
+        long_enough: exp.Expr = exp.true()
+    else:
+        start = add(sub(exp.Length(this=string.copy()), size.copy()), number(1))
+        long_enough = gte(exp.Length(this=string.copy()), size.copy())
+    part = exp.Substring(this=string, start=start, length=size)
+    return atom(all_of(long_enough, eq(part, ctx.params.add(affix))))
 
 
 def _not_in(ctx: SqlContext, value: JsonValue, options: list[Any]) -> exp.Expr:
     kinds = sorted({_kind(option) for option in options})
-    listed = exp.or_(*(equals(ctx, value, option) for option in options))
-    return exp.and_(atom(ctx.dialect.is_kind(value, *kinds)), exp.not_(exp.Paren(this=listed)))
+    listed = any_of(*(equals(ctx, value, option) for option in options))
+    return all_of(atom(ctx.dialect.is_kind(value, *kinds)), negate(listed))
 
 
 def _exists(ctx: SqlContext, value: JsonValue) -> exp.Expr:
@@ -97,17 +111,28 @@ def _exists(ctx: SqlContext, value: JsonValue) -> exp.Expr:
     return atom(ctx.dialect.is_kind(value, *kinds))
 
 
+def _between(ctx: SqlContext, value: JsonValue, bounds: list[Any]) -> exp.Expr:
+    low, high = bounds
+    left = typed(ctx, value, low)
+    if isinstance(low, str):
+        left = ctx.dialect.ordered(left)
+    between = exp.Between(this=left, low=_bind(ctx, low), high=_bind(ctx, high))
+    return atom(between)
+
+
 def _date(ctx: SqlContext, op: str, value: JsonValue, expected: Any) -> exp.Expr:
-    instant = InstantSql(ctx.dialect, ctx.dialect.string(value))
+    d = ctx.dialect
     if op == "anniversary_within_next":
-        return atom(anniversary_sql(ctx, instant, expected))
-    micros = instant.micros()
+        return atom(
+            let(ctx, d.string(value), lambda s: anniversary_sql(ctx, InstantSql(d, s), expected))
+        )
+    micros = let(ctx, d.string(value), lambda s: InstantSql(d, s).micros())
     if op == "before":
-        return atom(micros < instant_param(ctx, expected))
+        return atom(lt(micros, instant_param(ctx, expected)))
     if op == "after":
-        return atom(micros > instant_param(ctx, expected))
-    bounds: Bounds = expected.bounds(ctx.now)
-    return atom(bounds_sql(ctx, micros, bounds))
+        return atom(gt(micros, instant_param(ctx, expected)))
+    window = expected.bounds(ctx.now)
+    return atom(let(ctx, micros, lambda t: bounds_sql(ctx, t, window)))
 
 
 def value_sql(ctx: SqlContext, value: JsonValue, op: str, expected: Any) -> exp.Expr:
@@ -115,12 +140,11 @@ def value_sql(ctx: SqlContext, value: JsonValue, op: str, expected: Any) -> exp.
     if op == "eq":
         return equals(ctx, value, expected)
     if op == "ne":
-        left, right = typed(ctx, value, expected)
-        return atom(left.neq(right))
-    if op in ("lt", "lte", "gt", "gte"):
+        return atom(neq(typed(ctx, value, expected), _bind(ctx, expected)))
+    if op in _ORDER:
         return _ordered(ctx, op, value, expected)
     if op == "in":
-        return exp.Paren(this=exp.or_(*(equals(ctx, value, o) for o in expected)))
+        return exp.Paren(this=any_of(*(equals(ctx, value, o) for o in expected)))
     if op == "not_in":
         return _not_in(ctx, value, expected)
     if op == "contains":
@@ -130,14 +154,9 @@ def value_sql(ctx: SqlContext, value: JsonValue, op: str, expected: Any) -> exp.
     if op == "exists":
         return _exists(ctx, value)
     if op == "not_exists":
-        return exp.not_(_exists(ctx, value))
+        return negate(_exists(ctx, value))
     if op == "between":
-        low, high = expected
-        left, low_param = typed(ctx, value, low)
-        high_param = ctx.params.number(high) if not isinstance(high, str) else ctx.params.add(high)
-        if isinstance(low, str):
-            left = ctx.dialect.ordered(left)
-        return atom(exp.Between(this=left, low=low_param, high=high_param))
+        return _between(ctx, value, expected)
     return _date(ctx, op, value, expected)
 
 

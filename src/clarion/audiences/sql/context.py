@@ -11,6 +11,7 @@ from sqlglot import exp
 
 from clarion.audiences.registry import CompilerRegistry
 from clarion.audiences.resolver import Resolver
+from clarion.audiences.sql.build import query
 from clarion.audiences.sql.dialects import SqlDialect
 from clarion.audiences.sql.params import Params
 from clarion.model.audience_nodes import NodeBase
@@ -74,3 +75,17 @@ def compile_node(node: NodeBase, path: str, ctx: SqlContext) -> exp.Expr:
 def atom(predicate: exp.Expr) -> exp.Expr:
     """A comparison made two-valued: NULL (missing, wrong type) counts as false."""
     return exp.Coalesce(this=predicate, expressions=[exp.false()])
+
+
+def let(ctx: SqlContext, value: exp.Expr, body: Callable[[exp.Expr], exp.Expr]) -> exp.Expr:
+    """`body` over `value` computed once: `(SELECT body(v.x) FROM (SELECT value AS x) AS v)`.
+
+    Date parsing reads one string many times; binding it keeps the SQL text
+    linear in the definition instead of repeating the JSON extraction.
+    """
+    alias = ctx.alias("v")
+    bound = exp.Subquery(
+        this=query([exp.alias_(value, "x", copy=False)]),
+        alias=exp.TableAlias(this=exp.to_identifier(alias)),
+    )
+    return exp.Subquery(this=query([body(exp.column("x", alias))], bound))

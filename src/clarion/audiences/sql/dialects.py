@@ -8,7 +8,8 @@ Snowflake or BigQuery means one more subclass here (`register_dialect`).
 Every typed accessor returns SQL NULL for a value of another type, so that a
 comparison with a wrong-typed or missing value is never true (see
 `clarion.audiences.semantics`); accessors guard their casts with CASE, since
-PostgreSQL does not promise to evaluate AND from left to right.
+PostgreSQL does not promise to evaluate AND from left to right. Accessors
+copy the `JsonValue` they read, so one value may be read many times.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from sqlglot.dialects.postgres import Postgres
 from sqlglot.generators.postgres import PostgresGenerator
 
 from clarion.audiences.errors import NotCompilable
+from clarion.audiences.sql.build import any_of, cases, cast, eq, fn, one_of, text, when
 from clarion.audiences.sql.params import Params
 
 
@@ -39,21 +41,6 @@ class JsonValue:
     path: exp.Expr | None = None
 
 
-def fn(name: str, *args: exp.Expr) -> exp.Expr:
-    """A plain function call."""
-    return exp.Anonymous(this=name, expressions=list(args))
-
-
-def text(value: str) -> exp.Expr:
-    """An internal string constant of the compiler (never a value from a definition)."""
-    return exp.Literal.string(value)
-
-
-def case_when(condition: exp.Expr, then: exp.Expr) -> exp.Expr:
-    """`CASE WHEN condition THEN then END` (NULL otherwise)."""
-    return exp.Case().when(condition, then)
-
-
 class SqlDialect:
     """The generic dialect; subclasses override what their engine does differently."""
 
@@ -64,30 +51,35 @@ class SqlDialect:
     def json_at(self, doc: exp.Expr, path: tuple[str, ...], params: Params) -> JsonValue:
         """The value at `path` (objects only) inside the JSON column `doc`."""
         bound = params.add("$" + "".join(f'."{segment}"' for segment in path))
-        return JsonValue(fn("json_type", doc, bound), fn("json_extract", doc, bound), doc, bound)
+        return JsonValue(
+            fn("json_type", doc.copy(), bound.copy()),
+            fn("json_extract", doc.copy(), bound.copy()),
+            doc,
+            bound,
+        )
 
     def is_kind(self, value: JsonValue, *kinds: str) -> exp.Expr:
         """True when the value is one of the JSON kinds (NULL when missing)."""
         names = [text(name) for kind in kinds for name in self.TYPE_NAMES[kind]]
-        return value.type.isin(*names)
+        return one_of(value.type.copy(), names)
 
     def number(self, value: JsonValue) -> exp.Expr:
         """The value as a double, or NULL when it is not a number."""
-        return case_when(self.is_kind(value, "number"), exp.cast(value.payload, "DOUBLE"))
+        return when(self.is_kind(value, "number"), cast(value.payload.copy(), "DOUBLE"))
 
     def string(self, value: JsonValue) -> exp.Expr:
         """The value as text, or NULL when it is not a string."""
-        return case_when(self.is_kind(value, "string"), value.payload)
+        return when(self.is_kind(value, "string"), value.payload.copy())
 
     def boolean(self, value: JsonValue) -> exp.Expr:
         """The value as a boolean, or NULL when it is not one."""
-        return case_when(self.is_kind(value, "boolean"), exp.cast(value.payload, "BOOLEAN"))
+        return when(self.is_kind(value, "boolean"), cast(value.payload.copy(), "BOOLEAN"))
 
     def elements(self, value: JsonValue, alias: str) -> tuple[exp.Expr, JsonValue]:
         """A FROM source over an array's elements, and the element value."""
         assert value.doc is not None and value.path is not None
         source = exp.Table(
-            this=fn("json_each", value.doc, value.path),
+            this=fn("json_each", value.doc.copy(), value.path.copy()),
             alias=exp.TableAlias(this=exp.to_identifier(alias)),
         )
         return source, JsonValue(exp.column("type", alias), exp.column("value", alias))
@@ -98,8 +90,8 @@ class SqlDialect:
 
     def matches_shapes(self, string: exp.Expr, shapes: tuple[str, ...]) -> exp.Expr:
         """True when the string has one of the shapes (`9` = an ASCII digit)."""
-        globs = [exp.Glob(this=string, expression=text(s.replace("9", "[0-9]"))) for s in shapes]
-        return exp.or_(*globs)
+        patterns = [text(shape.replace("9", "[0-9]")) for shape in shapes]
+        return any_of(*(exp.Glob(this=string.copy(), expression=p) for p in patterns))
 
     def int_div(self, left: exp.Expr, right: exp.Expr) -> exp.Expr:
         """Integer division (operands are never negative here)."""
@@ -130,10 +122,11 @@ class SqliteDialect(SqlDialect):
 
     def boolean(self, value: JsonValue) -> exp.Expr:
         """json_extract gives 1/0 for booleans: read the type name instead."""
-        return (
-            exp.Case()
-            .when(value.type.eq(text("true")), exp.true())
-            .when(value.type.eq(text("false")), exp.false())
+        return cases(
+            [
+                (eq(value.type.copy(), text("true")), exp.true()),
+                (eq(value.type.copy(), text("false")), exp.false()),
+            ]
         )
 
 
@@ -169,9 +162,8 @@ class DuckDbDialect(SqlDialect):
 
     def string(self, value: JsonValue) -> exp.Expr:
         """json_extract keeps quotes: unwrap with json_extract_string."""
-        return case_when(
-            self.is_kind(value, "string"), fn("json_extract_string", value.payload, text("$"))
-        )
+        unquoted = fn("json_extract_string", value.payload.copy(), text("$"))
+        return when(self.is_kind(value, "string"), unquoted)
 
     def int_div(self, left: exp.Expr, right: exp.Expr) -> exp.Expr:
         """`//`: DuckDB's `/` divides as floating point."""
@@ -215,26 +207,25 @@ class PostgresDialect(SqlDialect):
 
     def json_at(self, doc: exp.Expr, path: tuple[str, ...], params: Params) -> JsonValue:
         """`doc -> key -> key`: text keys never index arrays (as in SQLite and DuckDB)."""
-        value = doc
+        value = doc.copy()
         for segment in path:
-            key = exp.cast(params.add(segment), "TEXT")
+            key = cast(params.add(segment), "TEXT")
             value = exp.Paren(this=JsonbField(this=value, expression=key))
         return self.jsonb(value)
 
     @staticmethod
     def jsonb(value: exp.Expr) -> JsonValue:
         """A JSONB expression as a `JsonValue`."""
-        return JsonValue(fn("jsonb_typeof", value), value)
+        return JsonValue(fn("jsonb_typeof", value.copy()), value)
 
     def string(self, value: JsonValue) -> exp.Expr:
         """`value #>> '{}'`: the string without its quotes."""
-        return case_when(
-            self.is_kind(value, "string"), JsonbText(this=value.payload, expression=text("{}"))
-        )
+        unquoted = JsonbText(this=value.payload.copy(), expression=text("{}"))
+        return when(self.is_kind(value, "string"), unquoted)
 
     def elements(self, value: JsonValue, alias: str) -> tuple[exp.Expr, JsonValue]:
         """`jsonb_array_elements`, fed NULL (no rows) unless the value is an array."""
-        array = case_when(self.is_kind(value, "array"), value.payload)
+        array = when(self.is_kind(value, "array"), value.payload.copy())
         source = exp.Table(
             this=fn("jsonb_array_elements", array),
             alias=exp.TableAlias(
@@ -250,7 +241,7 @@ class PostgresDialect(SqlDialect):
     def matches_shapes(self, string: exp.Expr, shapes: tuple[str, ...]) -> exp.Expr:
         """One anchored regular expression."""
         escaped = [s.replace(".", "\\.").replace("+", "\\+").replace("9", "[0-9]") for s in shapes]
-        return exp.RegexpLike(this=string, expression=text(f"^({'|'.join(escaped)})$"))
+        return exp.RegexpLike(this=string.copy(), expression=text(f"^({'|'.join(escaped)})$"))
 
     def position(self, string: exp.Expr, part: exp.Expr) -> exp.Expr:
         """`strpos`."""

@@ -13,9 +13,21 @@ from typing import Any
 from sqlglot import exp
 
 from clarion.audiences.semantics import TRACK, outcome_as_performed
+from clarion.audiences.sql.build import (
+    eq,
+    gt,
+    gte,
+    in_query,
+    lt,
+    lte,
+    negate,
+    neq,
+    query,
+    table,
+    text,
+)
 from clarion.audiences.sql.conditions import condition_sql
 from clarion.audiences.sql.context import SQL_COMPILERS, SqlContext
-from clarion.audiences.sql.dialects import text
 from clarion.audiences.sql.time import bounds_sql, instant_param
 from clarion.model.audience_conditions import AT_LEAST_ONCE, CountCondition
 from clarion.model.audience_nodes import (
@@ -26,45 +38,42 @@ from clarion.model.audience_nodes import (
     PerformedNode,
 )
 
-_COMPARE = {"eq": exp.EQ, "ne": exp.NEQ, "lt": exp.LT, "lte": exp.LTE, "gt": exp.GT, "gte": exp.GTE}
+_COMPARE = {"eq": eq, "ne": neq, "lt": lt, "lte": lte, "gt": gt, "gte": gte}
 
 
-def matching_events(ctx: SqlContext, spec: Performed, alias: str) -> exp.Select:
-    """`SELECT e.profile_id FROM events e WHERE` the event matches (window included)."""
-    e = alias
-    rows = (
-        exp.select(exp.column("profile_id", e))
-        .from_(exp.table_("events").as_(e))
-        .where(exp.column("workspace_id", e).eq(ctx.workspace))
-        .where(exp.column("profile_id", e).is_(exp.null()).not_())
-        .where(exp.column("type", e).eq(text(TRACK)))
-        .where(exp.column("event", e).eq(ctx.params.add(spec.event)))
-    )
-    for condition in spec.where:
-        rows = rows.where(condition_sql(ctx, exp.column("properties", e), condition))
+def _event_filters(ctx: SqlContext, spec: Performed, e: str) -> list[exp.Expr]:
+    """The WHERE of the events matching `spec` (window included), alias `e`."""
+    filters = [
+        eq(exp.column("workspace_id", e), ctx.workspace),
+        exp.Not(this=exp.Is(this=exp.column("profile_id", e), expression=exp.null())),
+        eq(exp.column("type", e), text(TRACK)),
+        eq(exp.column("event", e), ctx.params.add(spec.event)),
+    ]
+    filters += [condition_sql(ctx, exp.column("properties", e), c) for c in spec.where]
     if spec.within is not None:
-        rows = rows.where(bounds_sql(ctx, exp.column("timestamp", e), spec.within.bounds(ctx.now)))
-    return rows
+        window = spec.within.bounds(ctx.now)
+        filters.append(bounds_sql(ctx, exp.column("timestamp", e), window))
+    return filters
 
 
-def _count(ctx: SqlContext, count: CountCondition, negate: bool) -> exp.Expr:
-    compare = _COMPARE[count.op](
-        this=exp.Count(this=exp.Star()), expression=ctx.params.add(count.value)
-    )
-    return exp.not_(compare) if negate else compare
+def _count(ctx: SqlContext, count: CountCondition) -> exp.Expr:
+    return _COMPARE[count.op](exp.Count(this=exp.Star()), ctx.params.add(count.value))
 
 
 def performed_sql(ctx: SqlContext, spec: Performed) -> exp.Expr:
     """The profile's matching events satisfy the count."""
     e = ctx.alias("e")
-    rows = matching_events(ctx, spec, e)
+    profile_id = exp.column("profile_id", e)
+    source = table("events", e)
+    filters = _event_filters(ctx, spec, e)
     if spec.count == AT_LEAST_ONCE:
-        return ctx.profile_id.isin(query=rows)
-    grouped = rows.group_by(exp.column("profile_id", e))
-    if not spec.count.holds(0):
-        return ctx.profile_id.isin(query=grouped.having(_count(ctx, spec.count, False)))
-    failing = grouped.having(_count(ctx, spec.count, True))
-    return exp.not_(ctx.profile_id.isin(query=failing))
+        return in_query(ctx.profile_id, query([profile_id], source, where=filters))
+    count = _count(ctx, spec.count)
+    if spec.count.holds(0):
+        count = negate(count)
+    grouped = query([profile_id], source, where=filters, group_by=[profile_id.copy()], having=count)
+    found = in_query(ctx.profile_id, grouped)
+    return negate(found) if spec.count.holds(0) else found
 
 
 @SQL_COMPILERS.register("performed")
@@ -77,8 +86,9 @@ def compile_performed(node: PerformedNode, path: str, ctx: SqlContext) -> exp.Ex
 def compile_not_performed(node: NotPerformedNode, path: str, ctx: SqlContext) -> exp.Expr:
     """Did not perform an event within a window."""
     spec = node.not_performed
-    performed = Performed(event=spec.event, where=spec.where, within=spec.within)
-    return exp.not_(performed_sql(ctx, performed))
+    return negate(
+        performed_sql(ctx, Performed(event=spec.event, where=spec.where, within=spec.within))
+    )
 
 
 @SQL_COMPILERS.register("message_outcome")
@@ -92,13 +102,17 @@ def compile_last_performed(node: LastPerformedNode, path: str, ctx: SqlContext) 
     """A date condition on the time of the most recent matching event."""
     spec = node.last_performed
     e = ctx.alias("e")
-    rows = matching_events(ctx, Performed(event=spec.event, where=spec.where), e)
+    profile_id = exp.column("profile_id", e)
     latest = exp.Max(this=exp.column("timestamp", e))
     value: Any = spec.value  # an instant or a window: validated with the definition
     if spec.op == "before":
-        test: exp.Expr = latest < instant_param(ctx, value)
+        test = lt(latest, instant_param(ctx, value))
     elif spec.op == "after":
-        test = latest > instant_param(ctx, value)
+        test = gt(latest, instant_param(ctx, value))
     else:
         test = bounds_sql(ctx, latest, value.bounds(ctx.now))
-    return ctx.profile_id.isin(query=rows.group_by(exp.column("profile_id", e)).having(test))
+    filters = _event_filters(ctx, Performed(event=spec.event, where=spec.where), e)
+    grouped = query(
+        [profile_id], table("events", e), where=filters, group_by=[profile_id.copy()], having=test
+    )
+    return in_query(ctx.profile_id, grouped)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from clarion.audiences.resolver import inline
+from clarion.audiences.sql.build import all_of, any_of, negate
 from clarion.audiences.sql.context import SQL_COMPILERS, SqlContext, compile_node
 from clarion.model.audience_nodes import AllNode, AnyNode, InAudienceNode, NotNode
 
@@ -13,20 +14,20 @@ from clarion.model.audience_nodes import AllNode, AnyNode, InAudienceNode, NotNo
 def compile_all(node: AllNode, path: str, ctx: SqlContext) -> exp.Expr:
     """Every child holds (TRUE when there is none)."""
     parts = [compile_node(child, f"{path}.all[{i}]", ctx) for i, child in enumerate(node.all)]
-    return exp.Paren(this=exp.and_(*parts)) if parts else exp.true()
+    return exp.Paren(this=all_of(*parts))
 
 
 @SQL_COMPILERS.register("any")
 def compile_any(node: AnyNode, path: str, ctx: SqlContext) -> exp.Expr:
     """Some child holds."""
     parts = [compile_node(child, f"{path}.any[{i}]", ctx) for i, child in enumerate(node.any)]
-    return exp.Paren(this=exp.or_(*parts))
+    return exp.Paren(this=any_of(*parts))
 
 
 @SQL_COMPILERS.register("not")
 def compile_not(node: NotNode, path: str, ctx: SqlContext) -> exp.Expr:
     """The child does not hold (children are never NULL, so NOT is exact)."""
-    return exp.not_(exp.Paren(this=compile_node(node.not_, f"{path}.not", ctx)))
+    return negate(compile_node(node.not_, f"{path}.not", ctx))
 
 
 @SQL_COMPILERS.register("in_audience")

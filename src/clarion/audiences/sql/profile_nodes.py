@@ -5,9 +5,19 @@ from __future__ import annotations
 from sqlglot import exp
 
 from clarion.audiences.semantics import ADDRESS_NAMESPACES
+from clarion.audiences.sql.build import (
+    all_of,
+    any_of,
+    eq,
+    in_query,
+    negate,
+    number,
+    query,
+    table,
+    text,
+)
 from clarion.audiences.sql.conditions import condition_sql
 from clarion.audiences.sql.context import SQL_COMPILERS, SqlContext, atom
-from clarion.audiences.sql.dialects import text
 from clarion.model.audience_nodes import IdentityNode, SubscribedNode, TraitNode
 from clarion.model.consent import WHOLE_CHANNEL, GroupDefault, Status
 
@@ -18,34 +28,38 @@ def compile_trait(node: TraitNode, path: str, ctx: SqlContext) -> exp.Expr:
     return condition_sql(ctx, ctx.traits, node.trait)
 
 
-def _table(name: str, alias: str) -> exp.Expr:
-    return exp.table_(name).as_(alias)
+def _column(name: str, alias: str) -> exp.Expr:
+    return exp.column(name, alias)
 
 
 @SQL_COMPILERS.register("identity")
 def compile_identity(node: IdentityNode, path: str, ctx: SqlContext) -> exp.Expr:
     """`p.id` has a row in `identities` for the namespace."""
     i = ctx.alias("i")
-    rows = (
-        exp.select(exp.column("profile_id", i))
-        .from_(_table("identities", i))
-        .where(exp.column("workspace_id", i).eq(ctx.workspace))
-        .where(exp.column("namespace", i).eq(ctx.params.add(node.identity.namespace)))
+    rows = query(
+        [_column("profile_id", i)],
+        table("identities", i),
+        where=[
+            eq(_column("workspace_id", i), ctx.workspace),
+            eq(_column("namespace", i), ctx.params.add(node.identity.namespace)),
+        ],
     )
-    return ctx.profile_id.isin(query=rows)
+    return in_query(ctx.profile_id, rows)
 
 
 def _profile_states(ctx: SqlContext, channel: str, group: str, status: Status) -> exp.Expr:
     s = ctx.alias("s")
-    rows = (
-        exp.select(exp.column("profile_id", s))
-        .from_(_table("subscriptions", s))
-        .where(exp.column("workspace_id", s).eq(ctx.workspace))
-        .where(exp.column("channel", s).eq(ctx.params.add(channel)))
-        .where(exp.column("group", s).eq(ctx.params.add(group)))
-        .where(exp.column("status", s).eq(text(status.value)))
+    rows = query(
+        [_column("profile_id", s)],
+        table("subscriptions", s),
+        where=[
+            eq(_column("workspace_id", s), ctx.workspace),
+            eq(_column("channel", s), ctx.params.add(channel)),
+            eq(_column("group", s), ctx.params.add(group)),
+            eq(_column("status", s), text(status.value)),
+        ],
     )
-    return ctx.profile_id.isin(query=rows)
+    return in_query(ctx.profile_id, rows)
 
 
 def _address_states(ctx: SqlContext, channel: str, group: str, status: Status) -> exp.Expr:
@@ -53,29 +67,29 @@ def _address_states(ctx: SqlContext, channel: str, group: str, status: Status) -
     if namespace is None:
         return exp.false()
     i, a = ctx.alias("i"), ctx.alias("a")
-    rows = (
-        exp.select(exp.column("profile_id", i))
-        .from_(_table("identities", i))
-        .join(
-            _table("address_subscriptions", a),
-            on=exp.and_(
-                exp.column("workspace_id", a).eq(exp.column("workspace_id", i)),
-                exp.column("address", a).eq(exp.column("value", i)),
-            ),
-        )
-        .where(exp.column("workspace_id", i).eq(ctx.workspace))
-        .where(exp.column("namespace", i).eq(ctx.params.add(namespace)))
-        .where(exp.column("channel", a).eq(ctx.params.add(channel)))
-        .where(exp.column("group", a).eq(ctx.params.add(group)))
-        .where(exp.column("status", a).eq(text(status.value)))
+    same_address = all_of(
+        eq(_column("workspace_id", a), _column("workspace_id", i)),
+        eq(_column("address", a), _column("value", i)),
     )
-    return ctx.profile_id.isin(query=rows)
+    rows = query(
+        [_column("profile_id", i)],
+        table("identities", i),
+        joins=[(table("address_subscriptions", a), same_address)],
+        where=[
+            eq(_column("workspace_id", i), ctx.workspace),
+            eq(_column("namespace", i), ctx.params.add(namespace)),
+            eq(_column("channel", a), ctx.params.add(channel)),
+            eq(_column("group", a), ctx.params.add(group)),
+            eq(_column("status", a), text(status.value)),
+        ],
+    )
+    return in_query(ctx.profile_id, rows)
 
 
 def _state(ctx: SqlContext, channel: str, group: str, status: Status) -> exp.Expr:
     """Some explicit state (the profile's or one of its addresses') is `status`."""
     return exp.Paren(
-        this=exp.or_(
+        this=any_of(
             _profile_states(ctx, channel, group, status),
             _address_states(ctx, channel, group, status),
         )
@@ -84,15 +98,13 @@ def _state(ctx: SqlContext, channel: str, group: str, status: Status) -> exp.Exp
 
 def _group(ctx: SqlContext, group: str, opt_out_only: bool) -> exp.Expr:
     g = ctx.alias("g")
-    rows = (
-        exp.select("1")
-        .from_(_table("subscription_groups", g))
-        .where(exp.column("workspace_id", g).eq(ctx.workspace))
-        .where(exp.column("name", g).eq(ctx.params.add(group)))
-    )
+    where = [
+        eq(_column("workspace_id", g), ctx.workspace),
+        eq(_column("name", g), ctx.params.add(group)),
+    ]
     if opt_out_only:
-        rows = rows.where(exp.column("default_status", g).eq(text(GroupDefault.OPT_OUT.value)))
-    return exp.Exists(this=rows)
+        where.append(eq(_column("default_status", g), text(GroupDefault.OPT_OUT.value)))
+    return exp.Exists(this=query([number(1)], table("subscription_groups", g), where=where))
 
 
 @SQL_COMPILERS.register("subscribed")
@@ -103,15 +115,15 @@ def compile_subscribed(node: SubscribedNode, path: str, ctx: SqlContext) -> exp.
     found by name; without such a group, the channel's state alone decides.
     """
     channel, group = node.subscribed.channel, node.subscribed.group
-    allowed = exp.not_(_state(ctx, channel, WHOLE_CHANNEL, Status.UNSUBSCRIBED))
+    allowed = negate(_state(ctx, channel, WHOLE_CHANNEL, Status.UNSUBSCRIBED))
     if group is None:
         return atom(allowed)
-    explicit_or_default = exp.or_(
+    explicit_or_default = any_of(
         _state(ctx, channel, group, Status.SUBSCRIBED), _group(ctx, group, True)
     )
-    by_group = exp.and_(
-        exp.not_(_state(ctx, channel, group, Status.UNSUBSCRIBED)),
+    by_group = all_of(
+        negate(_state(ctx, channel, group, Status.UNSUBSCRIBED)),
         exp.Paren(this=explicit_or_default),
     )
-    no_group = exp.not_(_group(ctx, group, False))
-    return atom(exp.and_(allowed, exp.Paren(this=exp.or_(no_group, exp.Paren(this=by_group)))))
+    no_group = negate(_group(ctx, group, False))
+    return atom(all_of(allowed, exp.Paren(this=any_of(no_group, exp.Paren(this=by_group)))))

@@ -9,8 +9,21 @@ from __future__ import annotations
 
 from sqlglot import exp
 
+from clarion.audiences.sql.build import (
+    all_of,
+    cases,
+    cast,
+    eq,
+    gt,
+    gte,
+    lt,
+    lte,
+    negate,
+    number,
+    when,
+)
 from clarion.audiences.sql.context import SqlContext
-from clarion.audiences.sql.dates import CalendarSql, InstantSql, n
+from clarion.audiences.sql.dates import CalendarSql, InstantSql, sub
 from clarion.audiences.time_rules import Today, relative_instant, whole_days
 from clarion.model.durations import Bounds, LastWindow, NextWindow
 
@@ -25,15 +38,17 @@ def instant_param(ctx: SqlContext, value: str | LastWindow | NextWindow) -> exp.
 
 
 def bounds_sql(ctx: SqlContext, instant: exp.Expr, bounds: Bounds) -> exp.Expr:
-    """`instant` lies within `bounds` (ends bound as parameters)."""
+    """`instant` (read twice) lies within `bounds` (ends bound as parameters)."""
     parts: list[exp.Expr] = []
     if bounds.low is not None:
         low = _instant(ctx, bounds.low)
-        parts.append(instant.copy() >= low if bounds.low_inclusive else instant.copy() > low)
+        parts.append(gte(instant.copy(), low) if bounds.low_inclusive else gt(instant.copy(), low))
     if bounds.high is not None:
         high = _instant(ctx, bounds.high)
-        parts.append(instant.copy() <= high if bounds.high_inclusive else instant.copy() < high)
-    return exp.and_(*parts) if parts else exp.true()
+        parts.append(
+            lte(instant.copy(), high) if bounds.high_inclusive else lt(instant.copy(), high)
+        )
+    return all_of(*parts)
 
 
 def anniversary_sql(ctx: SqlContext, instant: InstantSql, window: NextWindow) -> exp.Expr:
@@ -43,26 +58,19 @@ def anniversary_sql(ctx: SqlContext, instant: InstantSql, window: NextWindow) ->
     today_param = ctx.params.add(today.days)
 
     def recurrence(year: int) -> exp.Expr:
-        bound_year = exp.cast(ctx.params.add(year), "BIGINT")
-        day = (
-            exp.Case()
-            .when(
-                exp.and_(
-                    instant.month.eq(2),
-                    instant.day.eq(29),
-                    exp.not_(cal.is_leap(bound_year.copy())),
-                ),
-                n(28),
-            )
-            .else_(instant.day)
+        bound_year = cast(ctx.params.add(year), "BIGINT")
+        leap_day = all_of(
+            eq(instant.month, number(2)),
+            eq(instant.day, number(29)),
+            negate(cal.is_leap(bound_year)),
         )
+        day = when(leap_day, number(28), instant.day)
         return cal.days_from_civil(bound_year, instant.month, day)
 
     this_year, next_year = recurrence(today.year), recurrence(today.year + 1)
-    ahead = (
-        exp.Case()
-        .when(this_year >= today_param, exp.Sub(this=this_year.copy(), expression=today_param))
-        .else_(exp.Sub(this=next_year, expression=today_param.copy()))
+    ahead = cases(
+        [(gte(this_year.copy(), today_param.copy()), sub(this_year, today_param.copy()))],
+        sub(next_year, today_param),
     )
-    within = exp.Paren(this=ahead) <= ctx.params.add(whole_days(window))
-    return exp.Case().when(instant.valid(), within)
+    within = lte(exp.Paren(this=ahead), ctx.params.add(whole_days(window)))
+    return when(instant.valid(), within)

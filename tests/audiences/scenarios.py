@@ -1,0 +1,50 @@
+"""One generated case: a pool of values, a dataset, other audiences, definitions and `now`."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from hypothesis import strategies as st
+
+from clarion.audiences import StaticResolver
+from clarion.model.audience import Definition, parse_audience, parse_definition
+from tests.audiences.data import Dataset
+from tests.audiences.definitions import trees
+from tests.audiences.strategies import NOWS, Pool, datasets, observe, scalars
+
+
+@dataclass
+class Scenario:
+    """Everything one example runs: each definition on the same data."""
+
+    now: int
+    dataset: Dataset
+    resolver: StaticResolver
+    definitions: list[tuple[dict[str, Any], Definition]]
+
+    def describe(self, raw: dict[str, Any]) -> str:
+        """A readable account of a failing definition."""
+        others = {
+            n: a.model_dump(mode="json", by_alias=True) for n, a in self.resolver.audiences.items()
+        }
+        return json.dumps({"now": self.now, "definition": raw, "audiences": others}, default=str)
+
+
+@st.composite
+def scenarios(draw: st.DrawFn, definitions: int = 4) -> Scenario:
+    """A random scenario (see `tests.audiences.strategies`)."""
+    now = draw(st.sampled_from(NOWS))
+    pool = Pool(now, draw(st.lists(scalars(now), min_size=3, max_size=6)))
+    dataset = draw(datasets(pool))
+    pool = Pool(now, pool.values, observe(dataset))
+    base = draw(trees(pool, [], max_leaves=3))
+    nested = draw(trees(pool, ["aud0"], max_leaves=3))
+    audiences = {
+        "aud0": parse_audience({"name": "aud0", "definition": base}),
+        "aud1": parse_audience({"name": "aud1", "definition": nested}),
+    }
+    resolver = StaticResolver(audiences, {g.name: g for g in dataset.groups})
+    raw = draw(st.lists(trees(pool, ["aud0", "aud1"]), min_size=definitions, max_size=definitions))
+    return Scenario(now, dataset, resolver, [(d, parse_definition(d)) for d in raw])
