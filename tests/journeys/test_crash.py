@@ -19,9 +19,9 @@ import pytest
 from sqlalchemy import func, select
 
 from clarion.api.app import open_database
+from clarion.api.runtime import builtin_kinds
 from clarion.clock import SystemClock
 from clarion.documents import KindRegistry, apply_documents
-from clarion.api.runtime import builtin_kinds
 from clarion.journeys import lifecycle
 from clarion.model.events import NewEvent
 from clarion.storage.schema import journey_instances, outbox
@@ -32,15 +32,32 @@ pytestmark = pytest.mark.slow
 PROFILES = 10_000
 DOCUMENTS: list[dict[str, Any]] = [
     {"kind": "template", "name": "hello", "channel": "sms", "body": "Hello {{ profile.id }}"},
-    {"kind": "journey", "name": "crash", "entry": {"type": "event", "event": "Joined"},
-     "nodes": [
-         {"id": "welcome", "type": "message", "channel": "sms", "template": "hello",
-          "category": "transactional", "next": "pause"},
-         {"id": "pause", "type": "wait", "duration": "2s", "next": "mark"},
-         {"id": "mark", "type": "update_profile", "set": {"welcomed": True}, "next": "again"},
-         {"id": "again", "type": "message", "channel": "sms", "template": "hello",
-          "category": "transactional", "next": "done"},
-         {"id": "done", "type": "end"}]},
+    {
+        "kind": "journey",
+        "name": "crash",
+        "entry": {"type": "event", "event": "Joined"},
+        "nodes": [
+            {
+                "id": "welcome",
+                "type": "message",
+                "channel": "sms",
+                "template": "hello",
+                "category": "transactional",
+                "next": "pause",
+            },
+            {"id": "pause", "type": "wait", "duration": "2s", "next": "mark"},
+            {"id": "mark", "type": "update_profile", "set": {"welcomed": True}, "next": "again"},
+            {
+                "id": "again",
+                "type": "message",
+                "channel": "sms",
+                "template": "hello",
+                "category": "transactional",
+                "next": "done",
+            },
+            {"id": "done", "type": "end"},
+        ],
+    },
 ]
 
 
@@ -62,28 +79,48 @@ def test_sigkill_during_a_journey_run(tmp_path: Path) -> None:
         lifecycle.publish(tx, workspace, "crash", clock.now())
     for start in range(0, PROFILES, 1000):
         with db.write() as tx:
-            tx.events.append(workspace, [
-                event
-                for n in range(start, start + 1000)
-                for event in (
-                    NewEvent(type="identify", message_id=f"who-{n}", user_id=f"user-{n}",
-                             payload={"traits": {"phone": f"+467{n:08d}"}}),
-                    NewEvent(type="track", message_id=f"join-{n}", event="Joined",
-                             user_id=f"user-{n}"),
-                )], clock.now())
+            tx.events.append(
+                workspace,
+                [
+                    event
+                    for n in range(start, start + 1000)
+                    for event in (
+                        NewEvent(
+                            type="identify",
+                            message_id=f"who-{n}",
+                            user_id=f"user-{n}",
+                            payload={"traits": {"phone": f"+467{n:08d}"}},
+                        ),
+                        NewEvent(
+                            type="track",
+                            message_id=f"join-{n}",
+                            event="Joined",
+                            user_id=f"user-{n}",
+                        ),
+                    )
+                ],
+                clock.now(),
+            )
 
     def count(query: Any) -> int:
         with db.read() as tx:
             return int(tx.conn.execute(query).scalar_one())
 
-    completed = select(func.count()).select_from(journey_instances).where(
-        journey_instances.c.status == "completed")
+    completed = (
+        select(func.count())
+        .select_from(journey_instances)
+        .where(journey_instances.c.status == "completed")
+    )
     progress = select(func.count()).select_from(outbox)
     env = {**os.environ, "CLARION_DATABASE_URL": db_url, "CLARION_LEASE_SECONDS": "1"}
 
     def worker() -> subprocess.Popen[bytes]:
-        return subprocess.Popen([sys.executable, "-m", "clarion.cli", "worker"], env=env,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        return subprocess.Popen(
+            [sys.executable, "-m", "clarion.cli", "worker"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
 
     rng = random.Random(7)
     states = []
@@ -96,19 +133,30 @@ def test_sigkill_during_a_journey_run(tmp_path: Path) -> None:
         states.append(count(completed))
     process = worker()
     wait_until(lambda: count(completed) == PROFILES)
-    wait_until(lambda: count(select(func.count()).select_from(outbox).where(
-        outbox.c.status == "sent")) == 2 * PROFILES)
+    wait_until(
+        lambda: (
+            count(select(func.count()).select_from(outbox).where(outbox.c.status == "sent"))
+            == 2 * PROFILES
+        )
+    )
     process.terminate()
     process.wait(timeout=60)
 
     assert any(done < PROFILES for done in states)  # the kills came mid-run
     with db.read() as tx:
-        per_profile = dict(tx.conn.execute(
-            select(outbox.c.profile_id, func.count()).group_by(outbox.c.profile_id)).all())
-        nodes = dict(tx.conn.execute(select(journey_instances.c.node, func.count())
-                                     .group_by(journey_instances.c.node)).all())
-        instances = int(tx.conn.execute(
-            select(func.count()).select_from(journey_instances)).scalar_one())
+        per_profile = dict(
+            tx.conn.execute(
+                select(outbox.c.profile_id, func.count()).group_by(outbox.c.profile_id)
+            ).all()
+        )
+        nodes = dict(
+            tx.conn.execute(
+                select(journey_instances.c.node, func.count()).group_by(journey_instances.c.node)
+            ).all()
+        )
+        instances = int(
+            tx.conn.execute(select(func.count()).select_from(journey_instances)).scalar_one()
+        )
     assert instances == PROFILES  # nobody entered twice
     assert nodes == {"done": PROFILES}
     assert len(per_profile) == PROFILES and set(per_profile.values()) == {2}

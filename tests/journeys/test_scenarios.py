@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -418,3 +418,116 @@ nodes:
     assert enter(client, base, "held", "h")["entered"] is False  # paused: no new entries
     assert client.post("/v1/journeys/held/stop", headers=base.auth).status_code == 200
     assert client.post("/v1/journeys/held/resume", headers=base.auth).status_code == 409
+
+
+def test_a_business_event_enters_every_member_with_its_payload(
+    app: FastAPI, client: TestClient, base: WorkspaceKeys
+) -> None:
+    apply_yaml(
+        client,
+        base,
+        """
+kind: audience
+name: vips
+definition: {trait: {path: vip, op: eq, value: true}}
+---
+kind: journey
+name: flash-sale
+entry: {type: business_event, event: Flash Sale Started, audience: vips}
+nodes:
+  - {id: tell, type: update_profile, set: {offer: "{{ context.business_event.properties.discount }}"}, next: done}
+  - {id: done, type: end}
+""",
+    )
+    publish(client, base, "flash-sale")
+    for user, vip in (("v1", True), ("v2", True), ("n1", False)):
+        person(client, base, user, vip=vip)
+    settle(app, client)
+    started = client.post(
+        "/v1/track",
+        headers=base.auth,
+        json={
+            "userId": "ops-bot",
+            "event": "Flash Sale Started",
+            "properties": {"discount": "30%"},
+        },
+    )
+    assert started.status_code == 200
+    settle(app, client)
+
+    def offer(user: str) -> Any:
+        return (
+            client.get("/v1/profiles", params={"identity": f"user_id:{user}"}, headers=base.auth)
+            .json()["traits"]
+            .get("offer")
+        )
+
+    assert [offer(u) for u in ("v1", "v2", "n1", "ops-bot")] == ["30%", "30%", None, None]
+
+
+def test_a_read_audience_journey_enters_members_at_its_time_and_again(
+    app: FastAPI, client: TestClient, base: WorkspaceKeys, clock: FakeClock
+) -> None:
+    for user in ("r1", "r2"):
+        person(client, base, user, plan="pro")
+    settle(app, client)
+    at = (clock.now().replace(microsecond=0) + timedelta(hours=1)).isoformat()
+    apply_yaml(
+        client,
+        base,
+        f"""
+kind: audience
+name: pros
+definition: {{trait: {{path: plan, op: eq, value: pro}}}}
+---
+kind: journey
+name: weekly-pro
+entry: {{type: read_audience, audience: pros, at: "{at}", every: 7d}}
+reentrance: {{mode: always}}
+nodes:
+  - {{id: send, type: message, channel: email, template: note, next: done}}
+  - {{id: done, type: end}}
+""",
+    )
+    publish(client, base, "weekly-pro")
+    settle(app, client)
+    assert messages_to(client, base, "r1") == []  # not before `at`
+    clock.advance(hours=1)
+    settle(app, client)
+    assert [len(messages_to(client, base, u)) for u in ("r1", "r2")] == [1, 1]
+    person(client, base, "r3", plan="pro")
+    clock.advance(days=7)
+    settle(app, client)
+    assert [len(messages_to(client, base, u)) for u in ("r1", "r2", "r3")] == [2, 2, 1]
+
+
+def test_a_paused_journey_holds_profiles_at_messages_until_resumed(
+    app: FastAPI, client: TestClient, base: WorkspaceKeys, clock: FakeClock
+) -> None:
+    apply_yaml(
+        client,
+        base,
+        """
+kind: journey
+name: careful
+entry: {type: api}
+nodes:
+  - {id: soon, type: wait, duration: 1h, next: send}
+  - {id: send, type: message, channel: email, template: note, next: done}
+  - {id: done, type: end}
+""",
+    )
+    publish(client, base, "careful")
+    person(client, base, "c")
+    settle(app, client)
+    enter(client, base, "careful", "c")
+    assert client.post("/v1/journeys/careful/pause", headers=base.auth).status_code == 200
+    clock.advance(hours=1)
+    settle(app, client)
+    assert messages_to(client, base, "c") == []
+    [walk] = path_of(client, base, "c")
+    assert (walk["node"], walk["waiting"]["kind"]) == ("send", "held")
+    resumed = client.post("/v1/journeys/careful/resume", headers=base.auth).json()
+    assert resumed == {"journey": "careful", "status": "live", "released": 1}
+    settle(app, client)
+    assert len(messages_to(client, base, "c")) == 1

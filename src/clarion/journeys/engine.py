@@ -14,6 +14,7 @@ from clarion.ids import new_id
 from clarion.journeys import nodes  # noqa: F401  (registers the node handlers)
 from clarion.journeys.apply import apply_effects, event_dict
 from clarion.journeys.catalog import Catalog
+from clarion.journeys.fanout import fan_out, members
 from clarion.journeys.io import Enter, EventInput, Input, Stop
 from clarion.journeys.matching import event_matches
 from clarion.journeys.state import Instance
@@ -183,7 +184,8 @@ class JourneyEngine:
             entry = spec.entry
             version = self.catalog.journeys[journey].state.live_version or 0
             if entry.type == "business_event":
-                continue  # fanned out by the business-event runner, not per profile
+                fan_out(self, journey, members(self, entry.audience), {"business_event": data})
+                continue
             if entry.type != "event" or not event_matches(
                 data, entry.event, entry.where, self.now_us
             ):

@@ -15,6 +15,7 @@ from typing import Any
 
 from clarion.documents.errors import DocumentProblem, InvalidDocuments
 from clarion.journeys.engine import JourneyEngine
+from clarion.journeys.fanout import schedule_read
 from clarion.journeys.io import Resume, Stop
 from clarion.journeys.state import Instance
 from clarion.journeys.validate import parse
@@ -65,6 +66,10 @@ def publish(tx: Tx, workspace_id: str, journey: str, now: datetime) -> dict[str,
             templates[node.template] = template.version
     pinned[str(doc.version)] = templates
     tx.journeys.set_state(workspace_id, journey, "live", doc.version, pinned, now, published=True)
+    if spec.entry.type == "read_audience":
+        engine = JourneyEngine(tx, workspace_id, now)
+        schedule_read(engine, journey, spec.entry.at)
+        engine.flush()
     return {
         "journey": journey,
         "status": "live",

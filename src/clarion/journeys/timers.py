@@ -17,6 +17,7 @@ from typing import Any
 from clarion.clock import Clock, to_micros
 from clarion.journeys.consumer import JOURNEY_CONSUMER
 from clarion.journeys.engine import JourneyEngine
+from clarion.journeys.fanout import run_chunk, run_read
 from clarion.journeys.io import HttpResult, Input, TimerFired
 from clarion.journeys.state import Instance
 from clarion.journeys.step import accepts
@@ -56,13 +57,23 @@ def _feed(
 
 
 def fire_due_timers(db: Database, clock: Clock, limit: int = 500) -> int:
-    """Fire timers that are due and that the consumer's watermark has passed."""
+    """Fire timers that are due and that the consumer's watermark has passed, and work
+    through due fan-out chunks and audience reads."""
     now_us = to_micros(clock.now())
     with db.write() as tx:
         watermark = tx.events.watermark(JOURNEY_CONSUMER) or 0
         rows = tx.journeys.claim_due(["timer"], limit, min(now_us, watermark), now_us, LEASE_US)
         _feed(tx, rows, [TimerFired(r["key"]) for r in rows], now_us, clock)
-    return len(rows)
+        bulk = tx.journeys.claim_due(["fanout", "read"], 4, now_us, now_us, LEASE_US)
+        for row in bulk:
+            engine = JourneyEngine(tx, row["workspace_id"], clock.now())
+            tx.journeys.delete_timer(row["instance_id"], row["key"])
+            if row["kind"] == "fanout":
+                run_chunk(engine, row["payload"] or {})
+            else:
+                run_read(engine, row["payload"] or {})
+            engine.flush()
+    return len(rows) + len(bulk)
 
 
 async def call(client: OutboundClient, request: dict[str, Any]) -> HttpAnswer:
