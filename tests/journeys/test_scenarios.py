@@ -435,7 +435,10 @@ kind: journey
 name: flash-sale
 entry: {type: business_event, event: Flash Sale Started, audience: vips}
 nodes:
-  - {id: tell, type: update_profile, set: {offer: "{{ context.business_event.properties.discount }}"}, next: done}
+  - id: tell
+    type: update_profile
+    set: {offer: "{{ context.business_event.properties.discount }}"}
+    next: done
   - {id: done, type: end}
 """,
     )
