@@ -5,7 +5,7 @@ Pure data with a JSON form: the runtime stores it, replay tests record it.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 Status = Literal["active", "waiting", "completed", "exited"]
@@ -53,7 +53,63 @@ class Instance:
         return self.status in ("completed", "exited")
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        """The JSON form (a plain copy; cheaper than `dataclasses.asdict`)."""
+        waiting = self.waiting
+        return {
+            "id": self.id,
+            "workspace_id": self.workspace_id,
+            "journey_id": self.journey_id,
+            "journey": self.journey,
+            "version": self.version,
+            "profile_id": self.profile_id,
+            "entered_us": self.entered_us,
+            "deadline_us": self.deadline_us,
+            "node": self.node,
+            "status": self.status,
+            "context": self.context,
+            "visits": dict(self.visits),
+            "sent": dict(self.sent),
+            "waiting": None
+            if waiting is None
+            else {
+                "kind": waiting.kind,
+                "node": waiting.node,
+                "key": waiting.key,
+                "due_us": waiting.due_us,
+                "events": list(waiting.events),
+            },
+            "history": [list(h) for h in self.history],
+            "exit_reason": self.exit_reason,
+        }
+
+    def clone(self) -> Instance:
+        """A copy a step may change without touching the original."""
+        context = dict(self.context)
+        if isinstance(context.get("steps"), dict):
+            context["steps"] = dict(context["steps"])
+        waiting = self.waiting
+        return Instance(
+            self.id,
+            self.workspace_id,
+            self.journey_id,
+            self.journey,
+            self.version,
+            self.profile_id,
+            self.entered_us,
+            self.deadline_us,
+            self.node,
+            self.status,
+            context,
+            dict(self.visits),
+            dict(self.sent),
+            None
+            if waiting is None
+            else Waiting(
+                waiting.kind, waiting.node, waiting.key, waiting.due_us, list(waiting.events)
+            ),
+            list(self.history),
+            self.exit_reason,
+        )
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Instance:

@@ -10,7 +10,6 @@ effects for the runtime to apply. Node kinds are handled by a registry
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -180,7 +179,7 @@ def step(
     spec: JourneySpec, instance: Instance, given: Input, world: World
 ) -> tuple[Instance, list[Effect]]:
     """Apply one input to one instance; returns the new instance and the effects."""
-    ctx = StepContext(spec, copy.deepcopy(instance), world)
+    ctx = StepContext(spec, instance.clone(), world)
     i = ctx.instance
     if isinstance(given, Enter):
         i.context = {"entry": given.event or {}, **given.context, "steps": {}}

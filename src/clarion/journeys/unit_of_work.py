@@ -38,6 +38,7 @@ class UnitOfWork:
         self._active: dict[str, dict[str, dict[str, Any]]] = {}
         self._entries: dict[tuple[str, str], tuple[int, bool] | None] = {}
         self._moved: set[str] = set()
+        self._known: set[str] = set()
 
     # --- reads -----------------------------------------------------------------
 
@@ -52,6 +53,18 @@ class UnitOfWork:
             self._active.setdefault(pid, {})
         for state in self.tx.journeys.active_of(self.workspace_id, wanted):
             self._active[state["profile_id"]][state["id"]] = state
+        for (journey, pid), entered in self.tx.journeys.last_entries(
+            self.workspace_id, wanted
+        ).items():
+            self._entries[(journey, pid)] = (
+                entered,
+                any(
+                    s["journey"] == journey and s["status"] in ACTIVE
+                    for s in self._active[pid].values()
+                ),
+            )
+        for pid in wanted:
+            self._known.add(pid)
 
     def profile(self, profile_id: str) -> ProfileRecord | None:
         if profile_id not in self._profiles:
@@ -66,6 +79,8 @@ class UnitOfWork:
 
     def last_entry(self, journey: str, profile_id: str) -> tuple[int, bool] | None:
         key = (journey, profile_id)
+        if key not in self._entries and profile_id in self._known:
+            return None  # prefetched: the profile never entered this journey
         if key not in self._entries:
             self._entries[key] = self.tx.journeys.last_entry(self.workspace_id, journey, profile_id)
         return self._entries[key]

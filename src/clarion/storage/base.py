@@ -508,6 +508,10 @@ class JourneyRepo(Protocol):
         self, workspace_id: str, profile_ids: Sequence[str]
     ) -> builtins.list[dict[str, Any]]: ...
 
+    def last_entries(
+        self, workspace_id: str, profile_ids: Sequence[str]
+    ) -> dict[tuple[str, str], int]: ...
+
     def waiting_for(
         self, workspace_id: str, profile_id: str, events: Sequence[str]
     ) -> builtins.list[str]: ...

@@ -103,18 +103,43 @@ class SqlJourneys:
             query = query.where(journey_instances.c.status.in_(["active", "waiting"]))
         return [dict(r.state) for r in self._conn.execute(query.order_by(journey_instances.c.id))]
 
-    def active_of(self, workspace_id: str,
-                  profile_ids: Sequence[str]) -> builtins.list[dict[str, Any]]:
+    def active_of(
+        self, workspace_id: str, profile_ids: Sequence[str]
+    ) -> builtins.list[dict[str, Any]]:
         """The walks in progress of several profiles."""
         found: builtins.list[dict[str, Any]] = []
         ids = list(dict.fromkeys(profile_ids))
         for start in range(0, len(ids), 500):
-            rows = self._conn.execute(select(journey_instances.c.state).where(
-                journey_instances.c.workspace_id == workspace_id,
-                journey_instances.c.profile_id.in_(ids[start : start + 500]),
-                journey_instances.c.status.in_(["active", "waiting"]),
-            ))
+            rows = self._conn.execute(
+                select(journey_instances.c.state).where(
+                    journey_instances.c.workspace_id == workspace_id,
+                    journey_instances.c.profile_id.in_(ids[start : start + 500]),
+                    journey_instances.c.status.in_(["active", "waiting"]),
+                )
+            )
             found.extend(dict(r.state) for r in rows)
+        return found
+
+    def last_entries(
+        self, workspace_id: str, profile_ids: Sequence[str]
+    ) -> dict[tuple[str, str], int]:
+        """When each of these profiles last entered each journey (µs)."""
+        found: dict[tuple[str, str], int] = {}
+        ids = list(dict.fromkeys(profile_ids))
+        for start in range(0, len(ids), 500):
+            rows = self._conn.execute(
+                select(
+                    journey_instances.c.journey,
+                    journey_instances.c.profile_id,
+                    func.max(journey_instances.c.entered_at),
+                )
+                .where(
+                    journey_instances.c.workspace_id == workspace_id,
+                    journey_instances.c.profile_id.in_(ids[start : start + 500]),
+                )
+                .group_by(journey_instances.c.journey, journey_instances.c.profile_id)
+            )
+            found.update({(str(j), str(p)): int(t) for j, p, t in rows})
         return found
 
     def instances(self, instance_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
@@ -296,8 +321,11 @@ class SqlJourneys:
 
     def move_timers(self, instance_id: str, profile_id: str) -> None:
         """An instance's timers follow it to another profile (after a merge)."""
-        self._conn.execute(update(journey_timers).where(
-            journey_timers.c.instance_id == instance_id).values(profile_id=profile_id))
+        self._conn.execute(
+            update(journey_timers)
+            .where(journey_timers.c.instance_id == instance_id)
+            .values(profile_id=profile_id)
+        )
 
     def delete_timer(self, instance_id: str, key: str) -> None:
         self._conn.execute(
