@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from clarion.clock import to_micros
 from clarion.model.durations import (
+    INSTANT_REGEX,
     INSTANT_SHAPES,
     BetweenWindow,
     Bounds,
@@ -129,3 +133,11 @@ def test_the_calendar_arithmetic_agrees_with_python_dates() -> None:
 
 def test_there_are_29_instant_shapes() -> None:
     assert len(INSTANT_SHAPES) == 29 == len(set(INSTANT_SHAPES))
+
+
+@given(st.text(alphabet="0123456789-T:.Z+ x\n", max_size=34))
+def test_the_regular_expression_accepts_exactly_the_instant_shapes(text: str) -> None:
+    pattern = INSTANT_REGEX.removeprefix("^").removesuffix("$")
+    shape = text.translate(str.maketrans("0123456789", "9999999999"))
+
+    assert (re.fullmatch(pattern, text) is not None) == (shape in INSTANT_SHAPES)

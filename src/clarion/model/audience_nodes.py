@@ -256,6 +256,14 @@ class Aggregate(_Part):
     op: CountOperator | None = None
     value: StrictInt | StrictFloat | None = None
 
+    @model_validator(mode="before")
+    @classmethod
+    def _fn(cls, data: Any) -> Any:
+        """`fn` is an alias of `function`."""
+        if isinstance(data, dict) and "fn" in data and "function" not in data:
+            data = {("function" if k == "fn" else k): v for k, v in data.items()}
+        return data
+
     @model_validator(mode="after")
     def _shape(self) -> Aggregate:
         check_path(self.link)

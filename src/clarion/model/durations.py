@@ -255,6 +255,12 @@ INSTANT_SHAPES: tuple[str, ...] = (
 )
 """Every shape of an instant string, `9` standing for one ASCII digit."""
 
+INSTANT_REGEX = (
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}"
+    r"(T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?(Z|[+-][0-9]{2}:[0-9]{2})?)?$"
+)
+"""The same shapes as one regular expression (POSIX and RE2 alike), for SQL engines."""
+
 _TO_SHAPE = str.maketrans("0123456789", "9999999999")
 
 

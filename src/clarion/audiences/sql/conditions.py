@@ -26,7 +26,7 @@ from clarion.audiences.sql.build import (
     query,
 )
 from clarion.audiences.sql.context import SqlContext, atom, let
-from clarion.audiences.sql.dates import InstantSql, add, sub
+from clarion.audiences.sql.dates import add, instant_sql, sub
 from clarion.audiences.sql.dialects import JsonValue
 from clarion.audiences.sql.time import anniversary_sql, bounds_sql, instant_param
 from clarion.model.audience_conditions import Condition
@@ -122,11 +122,12 @@ def _between(ctx: SqlContext, value: JsonValue, bounds: list[Any]) -> exp.Expr:
 
 def _date(ctx: SqlContext, op: str, value: JsonValue, expected: Any) -> exp.Expr:
     d = ctx.dialect
+    aliases = (ctx.alias("v"), ctx.alias("v"), ctx.alias("v"))
     if op == "anniversary_within_next":
         return atom(
-            let(ctx, d.string(value), lambda s: anniversary_sql(ctx, InstantSql(d, s), expected))
+            instant_sql(d, d.string(value), aliases, lambda f: anniversary_sql(ctx, f, expected))
         )
-    micros = let(ctx, d.string(value), lambda s: InstantSql(d, s).micros())
+    micros = instant_sql(d, d.string(value), aliases, lambda f: f.micros())
     if op == "before":
         return atom(lt(micros, instant_param(ctx, expected)))
     if op == "after":

@@ -5,11 +5,13 @@ raises on bad input, DuckDB has its own rules. Instead the shape is matched
 (`INSTANT_SHAPES`), then the digits are read at fixed positions and checked
 against the calendar with integer arithmetic (Hinnant's `days_from_civil`).
 Every cast sits inside a CASE whose condition guarantees digits, so that
-PostgreSQL never casts a bad string. The string is a short column reference
-(see `let`), read as many times as needed.
+PostgreSQL never casts a bad string. The fields are computed once per row in
+nested derived tables, so the SQL stays small.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from sqlglot import exp
 
@@ -23,6 +25,7 @@ from clarion.audiences.sql.build import (
     lte,
     number,
     one_of,
+    query,
     text,
     when,
 )
@@ -99,110 +102,140 @@ class CalendarSql:
         return sub(add(mul(era, number(146_097)), day_of_era), number(719_468))
 
 
-class InstantSql:
-    """The parse of one string (a short expression, read many times) as an ISO 8601 instant."""
+class InstantFields:
+    """The fields of a parsed instant string, as short column references.
 
-    def __init__(self, dialect: SqlDialect, string: exp.Expr) -> None:
-        self.d = dialect
+    `instant_sql` computes them in nested derived tables, once per row: the
+    shape test and the length first, then every digit group cast to an integer
+    (only where the shape guarantees digits), so that `valid()` and `micros()`
+    read plain columns.
+    """
+
+    def __init__(self, dialect: SqlDialect, alias: str) -> None:
         self.cal = CalendarSql(dialect)
-        self.s = string
+        self.alias = alias
 
-    def _at(self, start: int | exp.Expr, length: int | exp.Expr) -> exp.Expr:
-        begin = number(start) if isinstance(start, int) else start
-        size = number(length) if isinstance(length, int) else length
-        return exp.Substring(this=self.s.copy(), start=begin, length=size)
-
-    def _int(self, start: int | exp.Expr, length: int | exp.Expr) -> exp.Expr:
-        return cast(self._at(start, length), "BIGINT")
-
-    def _from_end(self, back: int) -> exp.Expr:
-        return sub(self.length, number(back))
-
-    @property
-    def length(self) -> exp.Expr:
-        """Its number of characters."""
-        return exp.Length(this=self.s.copy())
-
-    @property
-    def year(self) -> exp.Expr:
-        """The year as written."""
-        return self._int(1, 4)
-
-    @property
-    def month(self) -> exp.Expr:
-        """The month as written."""
-        return self._int(6, 2)
-
-    @property
-    def day(self) -> exp.Expr:
-        """The day as written."""
-        return self._int(9, 2)
-
-    def _zone_length(self) -> exp.Expr:
-        return cases(
-            [
-                (eq(self._at(self.length, 1), text("Z")), number(1)),
-                (one_of(self._at(self._from_end(5), 1), [text("+"), text("-")]), number(6)),
-            ],
-            number(0),
-        )
-
-    def _time_ok(self) -> exp.Expr:
-        zone_ok = when(
-            eq(self._zone_length(), number(6)),
-            all_of(
-                lte(self._int(self._from_end(4), 2), number(23)),
-                lte(self._int(self._from_end(1), 2), number(59)),
-            ),
-            exp.true(),
-        )
-        return all_of(
-            lte(self._int(12, 2), number(23)),
-            lte(self._int(15, 2), number(59)),
-            lte(self._int(18, 2), number(59)),
-            zone_ok,
-        )
+    def __getattr__(self, name: str) -> exp.Expr:
+        return exp.column(name, self.alias)
 
     def valid(self) -> exp.Expr:
         """True for a real instant of the grammar; NULL or false otherwise."""
-        date_ok = all_of(
-            gte(self.year, number(1)),
-            exp.Between(this=self.month, low=number(1), high=number(12)),
-            exp.Between(
-                this=self.day, low=number(1), high=self.cal.days_in_month(self.year, self.month)
-            ),
+        f = self
+        zone_ok = when(
+            eq(f.zone, number(6)),
+            all_of(lte(f.zone_hours, number(23)), lte(f.zone_minutes, number(59))),
+            exp.true(),
         )
-        checks = all_of(date_ok, when(eq(self.length, number(10)), exp.true(), self._time_ok()))
-        return when(self.d.matches_shapes(self.s, INSTANT_SHAPES), checks)
-
-    def _seconds_of_day(self) -> exp.Expr:
-        sign = when(eq(self._at(self._from_end(5), 1), text("+")), number(1), number(-1))
-        zone = add(
-            mul(self._int(self._from_end(4), 2), number(3600)),
-            mul(self._int(self._from_end(1), 2), number(60)),
+        time_ok = all_of(
+            lte(f.hours, number(23)),
+            lte(f.minutes, number(59)),
+            lte(f.seconds, number(59)),
+            zone_ok,
         )
-        offset = when(eq(self._zone_length(), number(6)), mul(sign, zone), number(0))
-        clock = add(
-            mul(self._int(12, 2), number(3600)), mul(self._int(15, 2), number(60)), self._int(18, 2)
+        return all_of(
+            f.ok,
+            gte(f.year, number(1)),
+            exp.Between(this=f.month, low=number(1), high=number(12)),
+            exp.Between(this=f.day, low=number(1), high=self.cal.days_in_month(f.year, f.month)),
+            when(eq(f.length, number(10)), exp.true(), time_ok),
         )
-        return sub(clock, offset)
-
-    def _fraction(self) -> exp.Expr:
-        digits = when(
-            eq(self._at(20, 1), text(".")),
-            sub(sub(self.length, number(20)), self._zone_length()),
-            number(0),
-        )
-        scale = exp.Case(
-            this=digits.copy(),
-            ifs=[exp.If(this=number(n), true=number(10 ** (6 - n))) for n in range(1, 7)],
-        )
-        return when(gt(digits.copy(), number(0)), mul(self._int(21, digits), scale), number(0))
 
     def micros(self) -> exp.Expr:
         """Microseconds since the epoch; NULL unless `valid()`."""
-        days = self.cal.days_from_civil(self.year, self.month, self.day)
-        date_only = eq(self.length, number(10))
-        seconds = add(mul(days, number(86_400)), when(date_only, number(0), self._seconds_of_day()))
-        fraction = when(eq(self.length, number(10)), number(0), self._fraction())
+        f = self
+        offset = when(
+            eq(f.zone, number(6)),
+            mul(f.sign, add(mul(f.zone_hours, number(3600)), mul(f.zone_minutes, number(60)))),
+            number(0),
+        )
+        clock = add(mul(f.hours, number(3600)), mul(f.minutes, number(60)), f.seconds)
+        time_of_day = when(eq(f.length, number(10)), number(0), sub(clock, offset))
+        days = self.cal.days_from_civil(f.year, f.month, f.day)
+        scale = exp.Case(
+            this=f.fraction_digits,
+            ifs=[exp.If(this=number(n), true=number(10 ** (6 - n))) for n in range(1, 7)],
+        )
+        fraction = when(gt(f.fraction_digits, number(0)), mul(f.fraction, scale), number(0))
+        seconds = add(mul(days, number(86_400)), time_of_day)
         return when(self.valid(), add(mul(seconds, number(1_000_000)), fraction))
+
+
+def _derived(columns: dict[str, exp.Expr], source: exp.Expr | None, alias: str) -> exp.Expr:
+    select = query([exp.alias_(value, name, copy=False) for name, value in columns.items()], source)
+    return exp.Subquery(this=select, alias=exp.TableAlias(this=exp.to_identifier(alias)))
+
+
+def instant_sql(
+    dialect: SqlDialect,
+    string: exp.Expr,
+    aliases: tuple[str, str, str],
+    body: Callable[[InstantFields], exp.Expr],
+) -> exp.Expr:
+    """`body` over the parse of `string`: a scalar subquery evaluated once per row."""
+    raw, checked, parsed = aliases
+
+    def col(name: str, alias: str) -> exp.Expr:
+        return exp.column(name, alias)
+
+    def x() -> exp.Expr:
+        return col("x", raw)
+
+    def n() -> exp.Expr:
+        return exp.Length(this=col("x", raw))
+
+    def char(start: exp.Expr) -> exp.Expr:
+        return exp.Substring(this=x(), start=start, length=number(1))
+
+    zone = cases(
+        [
+            (eq(char(n()), text("Z")), number(1)),
+            (one_of(char(sub(n(), number(5))), [text("+"), text("-")]), number(6)),
+        ],
+        number(0),
+    )
+    level_one = _derived(
+        {"x": x(), "ok": dialect.matches_shapes(x(), INSTANT_SHAPES), "length": n(), "zone": zone},
+        _derived({"x": string}, None, raw),
+        checked,
+    )
+
+    def c(name: str) -> exp.Expr:
+        return col(name, checked)
+
+    def digits(start: int | exp.Expr, size: int | exp.Expr, *guards: exp.Expr) -> exp.Expr:
+        begin = number(start) if isinstance(start, int) else start
+        length = number(size) if isinstance(size, int) else size
+        value = cast(exp.Substring(this=c("x"), start=begin, length=length), "BIGINT")
+        return when(all_of(c("ok"), *guards), value)
+
+    timed = gt(c("length"), number(10))
+    has_fraction = all_of(
+        gt(c("length"), number(10)),
+        eq(exp.Substring(this=c("x"), start=number(20), length=number(1)), text(".")),
+    )
+    fraction_digits = sub(sub(c("length"), number(20)), c("zone"))
+    fields = {
+        "ok": c("ok"),
+        "length": c("length"),
+        "zone": c("zone"),
+        "year": digits(1, 4),
+        "month": digits(6, 2),
+        "day": digits(9, 2),
+        "hours": digits(12, 2, timed),
+        "minutes": digits(15, 2, gt(c("length"), number(10))),
+        "seconds": digits(18, 2, gt(c("length"), number(10))),
+        "zone_hours": digits(sub(c("length"), number(4)), 2, eq(c("zone"), number(6))),
+        "zone_minutes": digits(sub(c("length"), number(1)), 2, eq(c("zone"), number(6))),
+        "sign": when(
+            eq(
+                exp.Substring(this=c("x"), start=sub(c("length"), number(5)), length=number(1)),
+                text("+"),
+            ),
+            number(1),
+            number(-1),
+        ),
+        "fraction_digits": when(has_fraction.copy(), fraction_digits.copy(), number(0)),
+        "fraction": digits(21, fraction_digits, has_fraction),
+    }
+    level_two = _derived(fields, level_one, parsed)
+    return exp.Subquery(this=query([body(InstantFields(dialect, parsed))], level_two))

@@ -25,6 +25,7 @@ from sqlglot.generators.postgres import PostgresGenerator
 from clarion.audiences.errors import NotCompilable
 from clarion.audiences.sql.build import any_of, cases, cast, eq, fn, one_of, text, when
 from clarion.audiences.sql.params import Params
+from clarion.model.durations import INSTANT_REGEX, INSTANT_SHAPES
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +131,13 @@ class SqliteDialect(SqlDialect):
         )
 
 
+def regex_shapes(string: exp.Expr, shapes: tuple[str, ...]) -> exp.Expr:
+    """One anchored regular expression for the instant shapes (`INSTANT_REGEX`)."""
+    if shapes != INSTANT_SHAPES:
+        raise ValueError("only the instant shapes have a regular expression")
+    return exp.RegexpLike(this=string.copy(), expression=text(INSTANT_REGEX))
+
+
 _DUCKDB_NUMBERS = (
     "TINYINT",
     "SMALLINT",
@@ -168,6 +176,10 @@ class DuckDbDialect(SqlDialect):
     def int_div(self, left: exp.Expr, right: exp.Expr) -> exp.Expr:
         """`//`: DuckDB's `/` divides as floating point."""
         return exp.IntDiv(this=left, expression=right)
+
+    def matches_shapes(self, string: exp.Expr, shapes: tuple[str, ...]) -> exp.Expr:
+        """The instant shapes as one anchored regular expression."""
+        return regex_shapes(string, shapes)
 
 
 class JsonbField(exp.Expression, exp.Binary):
@@ -239,9 +251,8 @@ class PostgresDialect(SqlDialect):
         return exp.Collate(this=string, expression=exp.to_identifier("C", quoted=True))
 
     def matches_shapes(self, string: exp.Expr, shapes: tuple[str, ...]) -> exp.Expr:
-        """One anchored regular expression."""
-        escaped = [s.replace(".", "\\.").replace("+", "\\+").replace("9", "[0-9]") for s in shapes]
-        return exp.RegexpLike(this=string.copy(), expression=text(f"^({'|'.join(escaped)})$"))
+        """The instant shapes as one anchored regular expression."""
+        return regex_shapes(string, shapes)
 
     def position(self, string: exp.Expr, part: exp.Expr) -> exp.Expr:
         """`strpos`."""

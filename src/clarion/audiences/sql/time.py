@@ -23,7 +23,7 @@ from clarion.audiences.sql.build import (
     when,
 )
 from clarion.audiences.sql.context import SqlContext
-from clarion.audiences.sql.dates import CalendarSql, InstantSql, sub
+from clarion.audiences.sql.dates import CalendarSql, InstantFields, sub
 from clarion.audiences.time_rules import Today, relative_instant, whole_days
 from clarion.model.durations import Bounds, LastWindow, NextWindow
 
@@ -51,7 +51,7 @@ def bounds_sql(ctx: SqlContext, instant: exp.Expr, bounds: Bounds) -> exp.Expr:
     return all_of(*parts)
 
 
-def anniversary_sql(ctx: SqlContext, instant: InstantSql, window: NextWindow) -> exp.Expr:
+def anniversary_sql(ctx: SqlContext, instant: InstantFields, window: NextWindow) -> exp.Expr:
     """The month/day written in `instant` recurs within the window's whole days from today."""
     cal = CalendarSql(ctx.dialect)
     today = Today.of(ctx.now)
