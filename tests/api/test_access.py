@@ -174,31 +174,46 @@ def _group(client: TestClient, ws: WorkspaceKeys) -> dict[str, str]:
 
 
 def _template(client: TestClient, ws: WorkspaceKeys) -> dict[str, str]:
-    made = client.post("/v1/templates", headers=ws.auth, json={
-        "name": "private-template", "channel": "sms", "body": "Hi {{ profile.first_name }}"})
+    made = client.post(
+        "/v1/templates",
+        headers=ws.auth,
+        json={"name": "private-template", "channel": "sms", "body": "Hi {{ profile.first_name }}"},
+    )
     assert made.status_code == 201, made.text
     return {"template": "private-template"}
 
 
 def _message(client: TestClient, ws: WorkspaceKeys) -> dict[str, str]:
     _template(client, ws)
-    sent = client.post("/v1/messages", headers=ws.auth, json={
-        "channel": "sms", "template": "private-template", "to": "+46700000000"})
+    sent = client.post(
+        "/v1/messages",
+        headers=ws.auth,
+        json={"channel": "sms", "template": "private-template", "to": "+46700000000"},
+    )
     assert sent.status_code == 202, sent.text
     return {"message_id": sent.json()["message_id"]}
 
 
 def _suppression(client: TestClient, ws: WorkspaceKeys) -> dict[str, str]:
-    made = client.post("/v1/suppressions", headers=ws.auth,
-                       json={"channel": "email", "address": "private@example.com"})
+    made = client.post(
+        "/v1/suppressions",
+        headers=ws.auth,
+        json={"channel": "email", "address": "private@example.com"},
+    )
     assert made.status_code == 201
     return {"channel": "email", "address": "private@example.com"}
 
 
 def _journey(client: TestClient, ws: WorkspaceKeys) -> dict[str, str]:
-    made = client.post("/v1/journeys", headers=ws.auth, json={
-        "name": "private-journey", "entry": {"type": "api"},
-        "nodes": [{"id": "done", "type": "end"}]})
+    made = client.post(
+        "/v1/journeys",
+        headers=ws.auth,
+        json={
+            "name": "private-journey",
+            "entry": {"type": "api"},
+            "nodes": [{"id": "done", "type": "end"}],
+        },
+    )
     assert made.status_code == 201, made.text
     return {"journey": "private-journey"}
 
@@ -209,8 +224,11 @@ def _card(client: TestClient, ws: WorkspaceKeys) -> dict[str, str]:
     _profile(client, ws)
     card = {"name": "private-card", "channel": "content_card", "title": "Hi"}
     assert client.post("/v1/templates", headers=ws.auth, json=card).status_code == 201
-    sent = client.post("/v1/messages", headers=ws.auth, json={
-        "channel": "content_card", "template": "private-card", "user_id": "owner-1"})
+    sent = client.post(
+        "/v1/messages",
+        headers=ws.auth,
+        json={"channel": "content_card", "template": "private-card", "user_id": "owner-1"},
+    )
     assert sent.status_code == 202, sent.text
     deliver(client.app)  # type: ignore[arg-type]
     return {"item_id": sent.json()["message_id"]}

@@ -27,8 +27,12 @@ class FairLock:
                 self._condition.wait()
         return self
 
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
-                 trace: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
         with self._condition:
             self._serving += 1
             self._condition.notify_all()
