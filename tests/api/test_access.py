@@ -44,7 +44,10 @@ tests/channels)."""
 BOOTSTRAP = {("POST", "/v1/workspaces")}
 """Routes that take the server's admin bootstrap key, not a workspace key."""
 
-READ_ONLY_POSTS = {("POST", "/v1/templates/{template}/render")}
+READ_ONLY_POSTS = {
+    ("POST", "/v1/templates/{template}/render"),
+    ("POST", "/v1/audiences/preview"),
+}
 """POSTs that change nothing (a viewer may call them)."""
 
 
@@ -254,7 +257,18 @@ def _campaign(client: TestClient, ws: WorkspaceKeys) -> dict[str, str]:
     return {"campaign": "private-campaign", "run_id": run.json()["id"]}
 
 
+def _audience(client: TestClient, ws: WorkspaceKeys) -> dict[str, str]:
+    made = client.post(
+        "/v1/audiences", headers=ws.auth, json={"name": "private-list", "type": "list"}
+    )
+    assert made.status_code == 201, made.text
+    return {"audience": "private-list"}
+
+
 OBJECT_ROUTES: dict[str, Factory] = {
+    "/v1/audiences/{audience}": _audience,
+    "/v1/audiences/{audience}/members": _audience,
+    "/v1/audiences/{audience}/upload": _audience,
     "/v1/campaigns/{campaign}": _campaign,
     "/v1/campaigns/{campaign}/activate": _campaign,
     "/v1/campaigns/{campaign}/stop": _campaign,

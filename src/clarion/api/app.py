@@ -11,6 +11,7 @@ import clarion
 from clarion.api.errors import install_error_handlers
 from clarion.api.responses import OrjsonResponse
 from clarion.api.routers import (
+    audiences,
     campaigns,
     channels,
     delivery_webhooks,
@@ -103,6 +104,7 @@ def create_app(
         tracking,
         journeys,
         campaigns,
+        audiences,
     ):
         app.include_router(module.router)
     return app

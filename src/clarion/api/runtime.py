@@ -12,6 +12,8 @@ from datetime import timedelta
 
 from clarion.api.services import Services
 from clarion.audiences.kind import AudienceKind
+from clarion.audiences.membership import AudienceConsumer
+from clarion.audiences.membership.runner import AudienceLoop
 from clarion.campaigns import CampaignKind, CampaignLoop, CampaignOutcomes, RunWorker
 from clarion.channels.registry import install_channels
 from clarion.clock import Clock
@@ -44,7 +46,12 @@ def builtin_kinds() -> list[DocumentKind]:
 
 def consumers(clock: Clock) -> list[Consumer]:
     """The log consumers, in pipeline order."""
-    return [IdentityStage(clock), JourneyConsumer(clock), CampaignOutcomes()]
+    return [
+        IdentityStage(clock),
+        AudienceConsumer(clock),
+        JourneyConsumer(clock),
+        CampaignOutcomes(),
+    ]
 
 
 @dataclass
@@ -55,6 +62,7 @@ class Runtime:
     consumer_loop: ConsumerLoop
     dispatcher_loop: DispatcherLoop
     journey_loop: JourneyTimerLoop
+    audience_loop: AudienceLoop
     campaign_loop: CampaignLoop | None = None
 
     @property
@@ -68,6 +76,7 @@ class Runtime:
         self.consumer_loop.start()
         self.dispatcher_loop.start()
         self.journey_loop.start()
+        self.audience_loop.start()
         if self.campaign_loop is not None:
             self.campaign_loop.worker.wake = self.dispatcher_loop.wake
             self.campaign_loop.start()
@@ -78,6 +87,7 @@ class Runtime:
         self.consumer_loop.stop()
         self.dispatcher_loop.stop()
         self.journey_loop.stop()
+        self.audience_loop.stop()
 
 
 def build_runtime(
@@ -115,5 +125,6 @@ def build_runtime(
         ConsumerLoop(db, clock, consumers(clock)),
         DispatcherLoop(dispatcher),
         JourneyTimerLoop(db, clock, OutboundClient(policy)),
+        AudienceLoop(db, clock),
         campaigns,
     )

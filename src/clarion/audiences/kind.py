@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from clarion.audiences.resolver import SubscriptionGroup
 from clarion.documents import DocumentKind, ValidationContext
 from clarion.model.audience import AudienceSpec, parse_audience, references, validate_audience
-from clarion.model.documents import Problem, Ref
+from clarion.model.documents import Problem, Ref, StoredDocument
 from clarion.storage.base import Tx
 
 
@@ -38,6 +39,24 @@ class AudienceKind(DocumentKind):
             else []
         )
         return sorted(set(refs))
+
+    def apply(
+        self, tx: Tx, workspace_id: str, name: str, spec: dict[str, Any], now: datetime
+    ) -> tuple[StoredDocument, str]:
+        stored, action = super().apply(tx, workspace_id, name, spec, now)
+        if action != "unchanged":  # the background loop backfills it with SQL
+            tx.audiences.set_status(
+                workspace_id,
+                name,
+                "pending",
+                stored.version,
+                tx.audiences.count(workspace_id, name),
+                now,
+            )
+        return stored, action
+
+    def on_delete(self, tx: Tx, document: StoredDocument) -> None:
+        tx.audiences.drop(document.workspace_id, document.name)
 
 
 class TxResolver:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 import clarion
-from clarion.cli import apply, campaigns, keys, serve, worker, workspaces
+from clarion.cli import apply, audiences, campaigns, keys, serve, worker, workspaces
 
 app = typer.Typer(
     name="clarion", help="Clarion customer engagement orchestrator.", no_args_is_help=True
@@ -16,6 +16,7 @@ app.command("worker")(worker.worker)
 app.add_typer(workspaces.app, name="workspaces")
 app.add_typer(keys.app, name="keys")
 app.add_typer(campaigns.app, name="campaigns")
+app.add_typer(audiences.app, name="audiences")
 
 
 @app.command("version")

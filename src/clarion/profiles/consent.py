@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from clarion.ids import new_id
 from clarion.model.consent import (
     CHANNELS,
     WHOLE_CHANNEL,
@@ -21,6 +22,7 @@ from clarion.model.consent import (
     is_subscribed,
 )
 from clarion.model.errors import InvalidInput, NotFound
+from clarion.model.events import NewEvent
 from clarion.profiles.rules import normalise
 from clarion.storage.base import Tx
 
@@ -162,6 +164,28 @@ def set_profile_consent(
         tx.consent.set_profile_state(
             workspace_id, profile_id, change.channel, change.group, change.status, source, now
         )
+    # On the log too, so that audiences on consent follow at once.
+    tx.events.append(
+        workspace_id,
+        [
+            NewEvent(
+                type="track",
+                message_id=f"profile.consent_changed:{new_id()}",
+                event="profile.consent_changed",
+                profile_id=profile_id,
+                timestamp=now,
+                properties={
+                    "changes": [
+                        {"channel": c.channel, "group": c.group, "status": c.status.value}
+                        for c in changes
+                    ],
+                    "source": source,
+                },
+                origin="internal",
+            )
+        ],
+        now,
+    )
 
 
 def set_address_consent(

@@ -157,6 +157,12 @@ class EventLog(Protocol):
         """Move the cursor past `batch` (in the same transaction as the consumer's writes)."""
         ...
 
+    def named(
+        self, workspace_id: str, profile_ids: Sequence[str], names: Sequence[str]
+    ) -> dict[str, builtins.list[LoggedEvent]]:
+        """The events of these names of several profiles, oldest first, per profile."""
+        ...
+
     def watermark(self, consumer: str, partition: int = 0) -> int | None:
         """Every event received before this instant (µs) has been processed, or None."""
         ...
@@ -555,6 +561,59 @@ class JourneyRepo(Protocol):
     ) -> builtins.list[tuple[int, str, str, int]]: ...
 
 
+@dataclass(frozen=True, slots=True)
+class AudienceStatus:
+    """Where an audience's backfill stands, and its member count."""
+
+    audience: str
+    status: str
+    version: int
+    count: int
+    error: str | None
+    changed_at: datetime
+
+
+class AudienceRepo(Protocol):
+    """Audience memberships, re-evaluation timers and backfill status."""
+
+    def memberships(self, workspace_id: str, profile_ids: Sequence[str]) -> dict[str, set[str]]: ...
+
+    def members(self, workspace_id: str, audience: str, page: Page) -> builtins.list[str]: ...
+
+    def all_members(self, workspace_id: str, audience: str) -> set[str]: ...
+
+    def count(self, workspace_id: str, audience: str) -> int: ...
+
+    def add(
+        self, workspace_id: str, audience: str, profile_ids: Sequence[str], since_us: int
+    ) -> None: ...
+
+    def remove(self, workspace_id: str, audience: str, profile_ids: Sequence[str]) -> None: ...
+
+    def drop(self, workspace_id: str, audience: str) -> None: ...
+
+    def schedule(self, rows: Sequence[tuple[str, str, str, int]]) -> None: ...
+
+    def cancel(self, rows: Sequence[tuple[str, str, str]]) -> None: ...
+
+    def take_due(self, limit: int, before_us: int) -> builtins.list[tuple[str, str, str]]: ...
+
+    def status(self, workspace_id: str, audience: str) -> AudienceStatus | None: ...
+
+    def set_status(
+        self,
+        workspace_id: str,
+        audience: str,
+        status: str,
+        version: int,
+        count: int,
+        now: datetime,
+        error: str | None = None,
+    ) -> None: ...
+
+    def pending(self, limit: int) -> builtins.list[tuple[str, str]]: ...
+
+
 class Tx(Protocol):
     """One transaction, with a repository per concern."""
 
@@ -584,6 +643,9 @@ class Tx(Protocol):
 
     @property
     def journeys(self) -> JourneyRepo: ...
+
+    @property
+    def audiences(self) -> AudienceRepo: ...
 
     @property
     def captured(self) -> CaptureRepo: ...

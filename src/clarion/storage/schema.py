@@ -387,6 +387,7 @@ channel_configs = Table(
     Column("updated_at", UtcDateTime, nullable=False),
 )
 
+
 # --- journeys --------------------------------------------------------------
 
 journey_states = Table(
@@ -616,4 +617,41 @@ campaign_outcomes = Table(
     Column("campaign_id", String(40), nullable=False),
     Column("run_id", String(40), nullable=False),
     Index("ix_campaign_outcomes_run", "workspace_id", "campaign_id", "run_id", "outcome"),
+)
+
+
+# --- audiences -------------------------------------------------------------
+
+audience_members = Table(
+    "audience_members",
+    metadata,
+    _workspace(primary_key=True),
+    Column("audience", String(200), primary_key=True),
+    Column("profile_id", String(40), primary_key=True, info={"profile_id": True}),
+    Column("since", BigInteger, nullable=False),
+    Index("ix_audience_members_profile", "workspace_id", "profile_id"),
+)
+
+audience_timers = Table(
+    "audience_timers",
+    metadata,
+    # When a profile's membership may change through time alone (a window expiring).
+    _workspace(primary_key=True),
+    Column("audience", String(200), primary_key=True),
+    Column("profile_id", String(40), primary_key=True, info={"profile_id": True}),
+    Column("due_at", BigInteger, nullable=False),
+    Index("ix_audience_timers_due", "due_at"),
+)
+
+audience_status = Table(
+    "audience_status",
+    metadata,
+    _workspace(primary_key=True),
+    Column("audience", String(200), primary_key=True),
+    # pending (a backfill is due), backfilling, ready, failed
+    Column("status", String(12), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("count", BigInteger, nullable=False),
+    Column("error", Text),
+    Column("changed_at", UtcDateTime, nullable=False),
 )

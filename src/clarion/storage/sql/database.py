@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine
 
 from clarion.storage.erasure import erase_profile
+from clarion.storage.sql.audiences import SqlAudiences
 from clarion.storage.sql.campaigns import SqlCampaigns
 from clarion.storage.sql.consent import SqlConsent
 from clarion.storage.sql.delivery import (
@@ -66,6 +67,10 @@ class SqlTx:
     @cached_property
     def tombstones(self) -> SqlTombstones:
         return SqlTombstones(self.conn, self.dialect)
+
+    @cached_property
+    def audiences(self) -> SqlAudiences:
+        return SqlAudiences(self.conn, self.dialect)
 
     @cached_property
     def journeys(self) -> SqlJourneys:

@@ -242,6 +242,28 @@ class SqlEventLog:
         rows = self._conn.execute(query.order_by(events.c.seq.desc()).limit(limit))
         return [logged_event(r) for r in rows]
 
+    def named(
+        self, workspace_id: str, profile_ids: Sequence[str], names: Sequence[str]
+    ) -> dict[str, list[LoggedEvent]]:
+        """The events of these names of several profiles, oldest first, per profile."""
+        found: dict[str, list[LoggedEvent]] = {}
+        ids = list(dict.fromkeys(profile_ids))
+        if not names:
+            return found
+        for start in range(0, len(ids), 500):
+            rows = self._conn.execute(
+                select(events)
+                .where(
+                    events.c.workspace_id == workspace_id,
+                    events.c.profile_id.in_(ids[start : start + 500]),
+                    events.c.event.in_(list(names)),
+                )
+                .order_by(events.c.seq)
+            )
+            for row in rows:
+                found.setdefault(row.profile_id, []).append(logged_event(row))
+        return found
+
     def watermark(self, consumer: str, partition: int = 0) -> int | None:
         cursor = self._cursor(consumer, partition, lock=False)
         return cursor.watermark if cursor else None

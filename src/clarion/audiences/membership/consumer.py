@@ -1,0 +1,41 @@
+"""The audience consumer: keeps memberships current from the stamped event log."""
+
+from __future__ import annotations
+
+import itertools
+
+from clarion.audiences.membership.evaluate import reevaluate
+from clarion.audiences.membership.index import AudienceIndex
+from clarion.clock import Clock
+from clarion.profiles import IDENTITY_STAGE
+from clarion.storage.base import ConsumerBatch, Tx
+
+AUDIENCE_CONSUMER = "audiences"
+
+
+class AudienceConsumer:
+    """Re-evaluates only the audiences an event can affect (a log `Consumer`)."""
+
+    name = AUDIENCE_CONSUMER
+    after = IDENTITY_STAGE
+
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
+
+    def handle(self, tx: Tx, batch: ConsumerBatch) -> None:
+        now = self._clock.now()
+        events = sorted(batch.events, key=lambda e: e.workspace_id)
+        for workspace_id, group in itertools.groupby(events, key=lambda e: e.workspace_id):
+            index = AudienceIndex(tx, workspace_id)
+            if not index.audiences:
+                continue
+            pairs: set[tuple[str, str]] = set()
+            for event in group:
+                if event.profile_id is None:
+                    continue
+                if event.event == "profile.merged":
+                    merged = str(event.properties.get("merged_id"))
+                    for name in tx.audiences.memberships(workspace_id, [merged]).get(merged, set()):
+                        tx.audiences.remove(workspace_id, name, [merged])
+                pairs.update((event.profile_id, a) for a in index.affected(event))
+            reevaluate(tx, workspace_id, index, sorted(pairs), now)

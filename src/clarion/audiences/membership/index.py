@@ -1,0 +1,71 @@
+"""A workspace's dynamic audiences, compiled, and which changes can affect each."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from clarion.audiences.dependencies import Dependencies, dependencies
+from clarion.audiences.errors import AudienceCompileError
+from clarion.audiences.kind import TxResolver
+from clarion.audiences.memory import CompiledAudience, compile_definition
+from clarion.model.audience import parse_audience
+from clarion.model.events import LoggedEvent
+from clarion.storage.base import Page, Tx
+
+CONSENT_EVENT = "profile.consent_changed"
+
+
+@dataclass(frozen=True)
+class LiveAudience:
+    """A dynamic audience ready for evaluation."""
+
+    name: str
+    version: int
+    compiled: CompiledAudience
+    needs: Dependencies
+
+
+class AudienceIndex:
+    """The dynamic audiences of one workspace, indexed by what they depend on."""
+
+    def __init__(self, tx: Tx, workspace_id: str) -> None:
+        self.resolver = TxResolver(tx, workspace_id)
+        self.audiences: dict[str, LiveAudience] = {}
+        for doc in tx.documents.list(workspace_id, "audience", Page(limit=100_000)):
+            try:
+                spec = parse_audience(doc.spec)
+                if spec.definition is None:
+                    continue
+                compiled = compile_definition(spec.definition, self.resolver)
+            except (AudienceCompileError, ValueError):
+                continue  # not compilable in memory (e.g. it references a list audience)
+            self.audiences[doc.name] = LiveAudience(
+                doc.name, doc.version, compiled, dependencies(spec.definition, self.resolver)
+            )
+
+    def affected(self, event: LoggedEvent) -> set[str]:
+        """The audiences whose membership this event may change for its profile."""
+        if event.event == "profile.merged":
+            return set(self.audiences)
+        return {
+            name for name, audience in self.audiences.items() if concerns(audience.needs, event)
+        }
+
+
+def concerns(needs: Dependencies, event: LoggedEvent) -> bool:
+    """Whether an audience with these dependencies can change with this event."""
+    if event.event is not None and event.event in needs.events:
+        return True
+    if event.event in ("audience.entered", "audience.exited"):
+        return event.properties.get("audience") in needs.audiences
+    context = event.payload.get("context") or {}
+    if needs.consent_channels and (event.event == CONSENT_EVENT or "consent" in context):
+        return True
+    if event.type == "alias":
+        return bool(needs.identity_namespaces)
+    traits = event.payload.get("traits") if event.type == "identify" else None
+    if not isinstance(traits, dict):
+        return False
+    if any(needs.trait_change_matters(str(key)) for key in traits):
+        return True
+    return bool({"email", "phone"} & needs.identity_namespaces & set(traits))
