@@ -15,6 +15,7 @@ from clarion.audiences.kind import AudienceKind
 from clarion.audiences.membership import AudienceConsumer
 from clarion.audiences.membership.runner import AudienceLoop
 from clarion.campaigns import CampaignKind, CampaignLoop, CampaignOutcomes, RunWorker
+from clarion.channels.push_owners import PushSubscriptionOwners
 from clarion.channels.registry import install_channels
 from clarion.clock import Clock
 from clarion.config import Settings
@@ -51,6 +52,7 @@ def consumers(clock: Clock) -> list[Consumer]:
         AudienceConsumer(clock),
         JourneyConsumer(clock),
         CampaignOutcomes(),
+        PushSubscriptionOwners(),
     ]
 
 

@@ -1,7 +1,8 @@
 """Amazon SNS HTTP(S) messages: signature verification and subscription confirmation.
 
 The signing certificate is fetched only from `https://sns.<region>.amazonaws.com/...pem`
-(through the outbound client) and cached; the signature (SignatureVersion 1:
+(through an outbound client opened for the call and closed after it: requests
+may come on different event loops) and cached; the signature (SignatureVersion 1:
 SHA1withRSA, 2: SHA256withRSA) covers the documented fields in order.
 """
 
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import re
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -17,7 +19,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from clarion.outbound import OutboundClient
+from clarion.outbound import OutboundClient, OutboundResponse
 
 SNS_HOST = re.compile(r"^sns\.[a-z0-9-]+\.amazonaws\.com(\.cn)?$")
 NOTIFICATION_FIELDS = ("Message", "MessageId", "Subject", "Timestamp", "TopicArn", "Type")
@@ -59,16 +61,23 @@ def string_to_sign(message: dict[str, Any]) -> bytes:
 class SnsVerifier:
     """Verifies SNS messages; keeps fetched certificates."""
 
-    def __init__(self, client: OutboundClient) -> None:
-        self._client = client
+    def __init__(self, clients: Callable[[], OutboundClient]) -> None:
+        self._clients = clients
         self._certs: dict[str, x509.Certificate] = {}
+
+    async def _get(self, url: str) -> OutboundResponse:
+        client = self._clients()
+        try:
+            return await client.request("GET", url, max_bytes=64_000)
+        finally:
+            await client.aclose()
 
     async def certificate(self, url: str) -> x509.Certificate:
         if not is_sns_url(url, ".pem"):
             raise SnsError("SigningCertURL is not an https sns.<region>.amazonaws.com .pem URL")
         cert = self._certs.get(url)
         if cert is None:
-            response = await self._client.request("GET", url, max_bytes=64_000)
+            response = await self._get(url)
             if not response.ok:
                 raise SnsError(f"the signing certificate answered {response.status_code}")
             try:
@@ -107,6 +116,6 @@ class SnsVerifier:
         url = str(message.get("SubscribeURL", ""))
         if not is_sns_url(url):
             raise SnsError("SubscribeURL is not an https sns.<region>.amazonaws.com URL")
-        response = await self._client.request("GET", url, max_bytes=64_000)
+        response = await self._get(url)
         if not response.ok:
             raise SnsError(f"confirming the subscription answered {response.status_code}")

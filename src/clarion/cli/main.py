@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 import clarion
-from clarion.cli import apply, audiences, campaigns, keys, serve, worker, workspaces
+from clarion.cli import apply, audiences, campaigns, keys, serve, vapid, worker, workspaces
 
 app = typer.Typer(
     name="clarion", help="Clarion customer engagement orchestrator.", no_args_is_help=True
@@ -13,6 +13,7 @@ app = typer.Typer(
 app.command("serve")(serve.serve)
 app.command("apply")(apply.apply)
 app.command("worker")(worker.worker)
+app.command("vapid-keys")(vapid.vapid_keys)
 app.add_typer(workspaces.app, name="workspaces")
 app.add_typer(keys.app, name="keys")
 app.add_typer(campaigns.app, name="campaigns")

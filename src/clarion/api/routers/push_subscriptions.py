@@ -5,7 +5,8 @@
 `PushSubscription.toJSON()`), under the surfaces' rules: the write key for an
 anonymous id, plus an identity token for a user id; a secret key for anyone.
 The subscription is stored and a `Push Subscribed` event gives the profile the
-device token `webpush:<id>` (through the identity stage, like any event).
+device token `webpush:<id>` (through the identity stage, like any event); the
+`push-subscriptions` consumer then records that profile as the owner.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from starlette.concurrency import run_in_threadpool
 from clarion.api.auth import unauthorized
 from clarion.api.routers.client_auth import IDENTITY_HEADER, client_principal, cors, preflight
 from clarion.api.services import Services, get_services
+from clarion.channels.push_owners import PUSH_SUBSCRIBED
 from clarion.model.errors import InvalidInput
 from clarion.model.events import NewEvent
 from clarion.model.roles import KeyKind
@@ -85,7 +87,7 @@ async def register_subscription(
             event = NewEvent(
                 type="track",
                 message_id=f"push-subscribed:{sub_id}:{namespace}:{value}",
-                event="Push Subscribed",
+                event=PUSH_SUBSCRIBED,
                 user_id=value if namespace == "user_id" else None,
                 anonymous_id=value if namespace == "anonymous_id" else None,
                 payload={"context": {"device": {"token": f"webpush:{sub_id}", "type": "web"}}},

@@ -37,7 +37,7 @@ from clarion.model.errors import Forbidden, InvalidInput
 from clarion.model.events import NewEvent
 from clarion.model.roles import Role
 from clarion.model.workspaces import Principal
-from clarion.outbound import Outbound
+from clarion.outbound import Outbound, OutboundError
 from clarion.profiles.consent import ConsentChangeRequest, set_address_consent
 from clarion.profiles.rules import normalise
 
@@ -178,7 +178,7 @@ def _verifier(services: Services) -> SnsVerifier:
     if not isinstance(verifier, SnsVerifier):
         outbound = services.extras["outbound"]
         assert isinstance(outbound, Outbound)
-        verifier = SnsVerifier(outbound.client())
+        verifier = SnsVerifier(outbound.client)
         services.extras["sns_verifier"] = verifier
     return verifier
 
@@ -246,6 +246,10 @@ async def ses(
         await verifier.verify(message)
     except SnsError as exc:
         raise HTTPException(401, f"SNS signature refused: {exc}") from None
+    except OutboundError as exc:  # SNS retries a 5xx: the certificate may be reachable later
+        raise HTTPException(
+            503, f"the SNS signing certificate could not be fetched: {exc}"
+        ) from None
     with services.db.read() as tx:
         ses_settings = tx.workspaces.settings(principal.workspace_id).get("ses") or {}
     topics = ses_settings.get("topic_arns") if isinstance(ses_settings, dict) else None
@@ -256,6 +260,8 @@ async def ses(
             await verifier.confirm(message)
         except SnsError as exc:
             raise InvalidInput(str(exc), field="SubscribeURL") from None
+        except OutboundError as exc:
+            raise HTTPException(503, f"confirming the subscription failed: {exc}") from None
         return {"confirmed": True}
     if message["Type"] != "Notification":
         return {"recorded": []}
