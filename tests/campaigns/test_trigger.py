@@ -69,9 +69,12 @@ def setup(app: FastAPI, client: TestClient, ws: WorkspaceKeys) -> dict[str, str]
     return {"ann": ids[0], "bo": ids[1]}
 
 
-def test_answers_per_recipient_and_a_retry_sends_nothing_new(
-    app: FastAPI, client: TestClient, ws: WorkspaceKeys
-) -> None:
+def test_answers_per_recipient_and_a_retry_sends_nothing_new(both_app: FastAPI) -> None:
+    with TestClient(both_app) as client:
+        check_answers(both_app, client, make_workspace(both_app))
+
+
+def check_answers(app: FastAPI, client: TestClient, ws: WorkspaceKeys) -> None:
     ids = setup(app, client, ws)
     client.post(
         "/v1/suppressions",
@@ -114,7 +117,10 @@ def test_answers_per_recipient_and_a_retry_sends_nothing_new(
     assert outbox["ann@example.org"]["text"] == ("Hi Ann, thanks for order 1042 (499 SEK) at Acme.")
     assert outbox["bo@example.org"]["subject"] == "Order 1043 confirmed"
     assert outbox["stranger@example.org"]["text"].startswith("Hi there, thanks for order 1044")
-    drain_consumers(client)
+    for _ in range(100):  # on PostgreSQL a poll waits for concurrent transactions to end
+        drain_consumers(client)
+        if get(client, ws, "/v1/campaigns/order-confirmation/report")["totals"]["sent"] == 3:
+            break
     totals = get(client, ws, "/v1/campaigns/order-confirmation/report")["totals"]
     assert (totals["sent"], totals["skipped"]) == (3, 1)
 
