@@ -322,3 +322,34 @@ def test_recipients_are_queued_in_bulk_not_one_transaction_each(
     (run,) = get(client, ws, "/v1/campaigns/bulk/runs")["items"]
     assert run["counts"]["queued"] == 12_000
     assert writes[0] < 20  # 12,000 recipients: a few snapshot and queue transactions
+
+
+def test_messages_held_back_past_the_time_limit_are_skipped(
+    app: FastAPI, client: TestClient, ws: WorkspaceKeys, clock: FakeClock
+) -> None:
+    """Quiet hours hold the message until 08:00; with a one-hour limit it never goes."""
+    settings = {
+        "settings": {"quiet_hours": [{"start": "21:00", "end": "08:00", "action": "defer"}]}
+    }
+    assert client.put("/v1/workspace/settings", json=settings, headers=ws.auth).status_code == 200
+    apply(client, ws, SUBSCRIBERS, make_template("digest"))
+    people(app, ws, **{f"p{i}": None for i in range(3)})
+    campaign(
+        client,
+        ws,
+        name="late",
+        time_limit="1h",
+        schedule={"at": "2026-12-07T22:00:00", "timezone": "UTC"},
+    )
+    post(client, ws, "/v1/campaigns/late/activate")
+    clock.set(datetime(2026, 12, 7, 22, 0, tzinfo=UTC))
+    run_campaigns(app)
+    clock.set(datetime(2026, 12, 7, 23, 0, 1, tzinfo=UTC))
+    run_campaigns(app)
+    clock.set(datetime(2026, 12, 8, 8, 0, tzinfo=UTC))
+    run_campaigns(app)
+    (run,) = get(client, ws, "/v1/campaigns/late/runs")["items"]
+    assert run["status"] == "completed"
+    assert run["counts"]["sent"] == 0
+    assert run["counts"]["skipped_by_reason"] == {"time_limit": 3}
+    assert captured_at(app) == {}

@@ -10,8 +10,9 @@ A run goes `pending -> snapshotting -> sending -> delivering -> completed`:
   `chunk` at a time, each chunk in ONE transaction with the run's cursor. A
   crash resumes at the cursor; a chunk replayed anyway queues nothing twice,
   since a message id is derived from the run and the recipient;
-- **delivering**: everything is queued; the run completes when no message of
-  it is still pending in the outbox.
+- **delivering**: everything is queued; messages the pipeline held back (quiet
+  hours, throttling, retries) past the time limit are skipped (`time_limit`),
+  and the run completes when no message of it is still pending in the outbox.
 
 Runs are leased, so several workers can share them.
 """
@@ -26,7 +27,7 @@ from datetime import timedelta
 from clarion.campaigns.audience import snapshot
 from clarion.campaigns.lifecycle import settle
 from clarion.campaigns.pinned import Pinned
-from clarion.campaigns.plan import plan_run
+from clarion.campaigns.plan import TIME_LIMIT, plan_run
 from clarion.campaigns.schedule import Occurrence
 from clarion.clock import Clock, from_micros, to_micros
 from clarion.delivery import enqueue
@@ -191,7 +192,11 @@ class RunWorker:
 
     def _check_done(self, run: CampaignRun) -> None:
         now = self.clock.now()
-        with self.db.read() as tx:
+        limit = pinned_for(run).spec.time_limit
+        with self.db.write() as tx:
+            # What the pipeline held back (quiet hours, throttling, retries) past the
+            # time limit is not sent any more.
+            tx.campaigns.expire(run.id, to_micros(now - limit), TIME_LIMIT, now)
             busy = tx.campaigns.unfinished(run.id)
         if busy:
             run.next_at_us = to_micros(now) + self.check_us

@@ -140,6 +140,10 @@ class CampaignRepo(Protocol):
         """Whether any queued message of the run is still pending or sending."""
         ...
 
+    def expire(self, run_id: str, due_before_us: int, reason: str, now: datetime) -> int:
+        """Skip the run's messages still pending whose send time was before the bound."""
+        ...
+
     def timezones(self, workspace_id: str, profile_ids: Sequence[str]) -> dict[str, str]:
         """The known time zones of these profiles."""
         ...

@@ -307,6 +307,16 @@ class SqlCampaigns:
         ).first()
         return found is not None
 
+    def expire(self, run_id: str, due_before_us: int, reason: str, now: datetime) -> int:
+        r = campaign_recipients.c
+        late = select(r.message_id).where(r.run_id == run_id, r.due_at < due_before_us)
+        result = self._conn.execute(
+            update(outbox)
+            .where(outbox.c.id.in_(late.scalar_subquery()), outbox.c.status == "pending")
+            .values(status="skipped", reason=reason, lease_until=None, updated_at=now)
+        )
+        return int(result.rowcount)
+
     def timezones(self, workspace_id: str, profile_ids: Sequence[str]) -> dict[str, str]:
         found: dict[str, str] = {}
         for start in range(0, len(profile_ids), _CHUNK):
