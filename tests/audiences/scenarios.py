@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import json
+import dataclasses
+import pprint
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,11 +26,20 @@ class Scenario:
     definitions: list[tuple[dict[str, Any], Definition]]
 
     def describe(self, raw: dict[str, Any]) -> str:
-        """A readable account of a failing definition."""
+        """Everything needed to replay a failing definition: data, audiences, `now`."""
         others = {
-            n: a.model_dump(mode="json", by_alias=True) for n, a in self.resolver.audiences.items()
+            name: spec.model_dump(mode="json", by_alias=True)
+            for name, spec in self.resolver.audiences.items()
         }
-        return json.dumps({"now": self.now, "definition": raw, "audiences": others}, default=str)
+        return pprint.pformat(
+            {
+                "now": self.now,
+                "definition": raw,
+                "audiences": others,
+                "dataset": dataclasses.asdict(self.dataset),
+            },
+            width=100,
+        )
 
 
 @st.composite

@@ -134,8 +134,8 @@ def test_a_compiler_registers_once_per_kind() -> None:
 
 
 def test_an_unknown_dialect_is_refused_with_the_known_ones() -> None:
-    with pytest.raises(NotCompilable, match="known: duckdb, postgres, postgresql, sqlite"):
-        compile_sql(parse_definition({"all": []}), "spark", "ws", NOW)
+    with pytest.raises(NotCompilable, match=r"no audience SQL dialect 'oracle' \(known: duckdb, "):
+        compile_sql(parse_definition({"all": []}), "oracle", "ws", NOW)
 
 
 def test_references_are_inlined_and_cycles_unknown_and_list_audiences_refused() -> None:

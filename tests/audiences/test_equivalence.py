@@ -8,7 +8,7 @@ of up to three definitions each, the fast loop a small sample.
 from __future__ import annotations
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 
 from tests.audiences.data import Engines
 from tests.audiences.scenarios import Scenario, scenarios
@@ -18,6 +18,9 @@ SETTINGS = {
     "deadline": None,
     "database": None,
     "suppress_health_check": [HealthCheck.too_slow, HealthCheck.data_too_large],
+    # No shrinking: each example loads three databases, so shrinking would outlast the
+    # test timeout; the failure message holds the whole scenario instead.
+    "phases": [Phase.explicit, Phase.generate],
 }
 
 

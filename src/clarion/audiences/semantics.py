@@ -23,7 +23,10 @@ numbers do in JavaScript). Only finite numbers exist (JSON has no NaN or
 infinity; the ingestion stage must reject numbers beyond the double range).
 
 **Strings** compare by Unicode code point (PostgreSQL with `COLLATE "C"`,
-SQLite and DuckDB by UTF-8 bytes, which orders the same), case-sensitively.
+SQLite and DuckDB by UTF-8 bytes, which orders the same), case-sensitively,
+without Unicode normalisation (`é` and `e` + combining accent differ). They
+never hold NUL or lone surrogates (PostgreSQL cannot store them; ingestion
+must reject them).
 `contains`, `starts_with`, `ends_with` are case-sensitive; the empty string is
 contained in, starts and ends every string. `contains` on an array holds when
 an element equals the value (type-strict); on a string, when the value is a
