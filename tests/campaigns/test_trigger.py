@@ -18,6 +18,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from clarion.api.app import create_app
+from clarion.campaigns import CampaignNotFound, InvalidTrigger, trigger_calls
 from clarion.model.roles import KeyKind, Role
 from clarion.storage.sql import SqlDatabase
 from clarion.testing import FakeClock
@@ -273,3 +274,26 @@ def test_order_confirmation_through_a_real_smtp_server(
         assert following["Subject"] == "Order 8 confirmed"
         assert inbox.arrived.empty()
     print(f"request to SMTP arrival: {took * 1000:.0f} ms")
+
+
+def test_calls_grouped_in_one_commit_are_answered_each(
+    app: FastAPI, client: TestClient, ws: WorkspaceKeys
+) -> None:
+    """What the group commit hands over: repeated ids, a bad body and good ones together."""
+    setup(app, client, ws)
+    services = app.state.services
+    first = order("g-1", {"email": "ann@example.org", "context": {"order": {"id": "1"}}})
+    second = order("g-2", {"userId": "bo-1"}, {"email": "x@example.org"})
+    bodies = [first, first, {"requestId": "g-3"}, second]
+    with services.db.write() as tx:
+        results = trigger_calls(tx, ws.id, "order-confirmation", bodies, services.clock.now())
+        missing = trigger_calls(tx, ws.id, "nope", [first], services.clock.now())
+    (a, replay_a), (a_again, replay_again), bad, (b, replay_b) = results
+    assert (replay_a, replay_again, replay_b) == (False, True, False)
+    assert a_again == a and a["queued"] == 1 and b["queued"] == 2
+    assert isinstance(bad, InvalidTrigger) and bad.field == "recipients"
+    assert isinstance(missing[0], CampaignNotFound)
+    with services.db.read() as tx:
+        assert tx.outbox.counts(ws.id) == {"pending": 3}
+    retried = client.post("/v1/campaigns/order-confirmation/trigger", json=second, headers=ws.auth)
+    assert retried.json() == b and retried.headers["Idempotent-Replayed"] == "true"

@@ -22,7 +22,7 @@ from clarion.campaigns.report import campaign_report, render_run, run_counts
 from clarion.campaigns.runs import RunStats, RunWorker, drain_runs
 from clarion.campaigns.scheduler import CampaignLoop, fire_due
 from clarion.campaigns.spec import CampaignSpec, parse_campaign
-from clarion.campaigns.trigger import trigger
+from clarion.campaigns.trigger import trigger, trigger_calls, trigger_many
 from clarion.campaigns.trigger_request import MAX_RECIPIENTS, parse_trigger
 
 __all__ = [
@@ -53,4 +53,6 @@ __all__ = [
     "state_of",
     "stop",
     "trigger",
+    "trigger_calls",
+    "trigger_many",
 ]

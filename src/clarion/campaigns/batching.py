@@ -2,19 +2,22 @@
 
 A trigger call is durable when its transaction commits, and with SQLite's
 `synchronous=FULL` each commit is an fsync. One thread takes every call waiting
-at that moment and runs them one after another in ONE transaction, then answers
-them all: under load, many calls share one commit; alone, a call commits at
-once (nothing waits for company). A call that fails with a Clarion error (an
-unknown campaign, a stopped one) fails before it writes anything, so it is
-answered with its error while the others commit; any other error rolls the
-whole group back and every call in it gets the error.
+at that moment, hands the calls of the same key (a workspace's campaign) to the
+handler together, so that they share their statements too, and commits once;
+then it answers them all. Under load many calls share one commit; alone, a call
+commits at once (nothing waits for company).
+
+The handler answers each call with a result or a Clarion error (an unknown
+campaign, a stopped one, a malformed body), which it must raise before writing
+anything for that call; any other error rolls the whole group back and every
+call in it gets that error.
 """
 
 from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Hashable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,27 +25,31 @@ from typing import Any
 from clarion.model.errors import ClarionError
 from clarion.storage.base import Database, Tx
 
-Work = Callable[[Tx], Any]
+Handler = Callable[[Tx, Any, Sequence[Any]], Sequence[Any]]
+"""(transaction, key, payloads) -> one result or ClarionError per payload, in order."""
 
 
 @dataclass
 class _Job:
-    work: Work
+    key: Hashable
+    payload: Any
     future: Future[Any] = field(default_factory=Future)
 
 
 class GroupCommitter:
-    """Runs submitted work in shared write transactions (see the module docstring)."""
+    """Runs submitted payloads through `handler` in shared write transactions."""
 
     def __init__(
         self,
         db: Database,
+        handler: Handler,
         *,
         max_group: int = 256,
         idle_seconds: float = 5.0,
         after_commit: Callable[[], None] = lambda: None,
     ) -> None:
         self.db = db
+        self.handler = handler
         self.max_group = max_group
         self.after_commit = after_commit
         self._idle = idle_seconds
@@ -50,9 +57,9 @@ class GroupCommitter:
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
 
-    def submit(self, work: Work) -> Future[Any]:
-        """Queue `work(tx)`; the future holds its result once the group has committed."""
-        job = _Job(work)
+    def submit(self, key: Hashable, payload: Any) -> Future[Any]:
+        """Queue a payload; the future holds its result once its group has committed."""
+        job = _Job(key, payload)
         self._jobs.put(job)
         with self._lock:
             if self._thread is None or not self._thread.is_alive():
@@ -81,21 +88,22 @@ class GroupCommitter:
             self._commit(group)
 
     def _commit(self, group: list[_Job]) -> None:
-        results: list[tuple[_Job, Any, BaseException | None]] = []
+        by_key: dict[Hashable, list[_Job]] = {}
+        for job in group:
+            by_key.setdefault(job.key, []).append(job)
+        results: list[tuple[_Job, Any]] = []
         try:
             with self.db.write() as tx:
-                for job in group:
-                    try:
-                        results.append((job, job.work(tx), None))
-                    except ClarionError as exc:
-                        results.append((job, None, exc))
+                for key, jobs in by_key.items():
+                    answers = self.handler(tx, key, [j.payload for j in jobs])
+                    results.extend(zip(jobs, answers, strict=True))
         except BaseException as exc:  # the whole group rolled back
             for job in group:
                 job.future.set_exception(exc)
             return
         self.after_commit()
-        for job, result, error in results:
-            if error is not None:
-                job.future.set_exception(error)
+        for job, result in results:
+            if isinstance(result, ClarionError):
+                job.future.set_exception(result)
             else:
                 job.future.set_result(result)

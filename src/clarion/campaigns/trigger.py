@@ -14,15 +14,18 @@ is at `GET /v1/messages/{message_id}`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from clarion.campaigns.errors import CampaignStateError
-from clarion.campaigns.lifecycle import pinned_of, state_of
-from clarion.campaigns.trigger_request import TriggerRecipient, TriggerRequest
+from clarion.campaigns.lifecycle import find_campaign, pinned_of, state_of
+from clarion.campaigns.pinned import Pinned
+from clarion.campaigns.trigger_request import TriggerRecipient, TriggerRequest, parse_trigger
 from clarion.delivery import enqueue
 from clarion.ids import new_id
 from clarion.model.documents import StoredDocument
+from clarion.model.errors import ClarionError
 from clarion.model.messages import MessageIntent
 from clarion.model.profiles import Identity, ProfileRecord
 from clarion.storage.base import Tx
@@ -47,10 +50,8 @@ def _create_profiles(
     return dict(owners)
 
 
-def trigger(
-    tx: Tx, document: StoredDocument, request: TriggerRequest, now: datetime
-) -> tuple[dict[str, Any], bool]:
-    """Queue the call's messages; returns the answer and whether it is a replay."""
+def _checked(tx: Tx, document: StoredDocument, now: datetime) -> Pinned:
+    """The pinned campaign, if it accepts triggers now."""
     state = state_of(tx, document)
     if state.type != "api":
         raise CampaignStateError(
@@ -68,21 +69,66 @@ def trigger(
         raise CampaignStateError(
             "the campaign accepts triggers only between its start and end", field="schedule"
         )
+    return pinned
+
+
+def trigger(
+    tx: Tx, document: StoredDocument, request: TriggerRequest, now: datetime
+) -> tuple[dict[str, Any], bool]:
+    """Queue one call's messages; returns the answer and whether it is a replay."""
+    return trigger_many(tx, document, [request], now)[0]
+
+
+def trigger_many(
+    tx: Tx, document: StoredDocument, requests: list[TriggerRequest], now: datetime
+) -> list[tuple[dict[str, Any], bool]]:
+    """Queue several calls' messages with a handful of statements for all of them (the
+    calls a group commit gathered); answers in order, each with whether it is a replay.
+    A requestId seen before, or earlier in `requests`, gets the first answer."""
+    pinned = _checked(tx, document, now)
     workspace_id = document.workspace_id
-    earlier = tx.campaigns.claim_request(workspace_id, document.id, request.request_id, now)
-    if earlier is not None:
-        return earlier, True
-    identities = [r.identity for r in request.recipients]
-    owners = tx.profiles.owners(workspace_id, identities)
+    ids = list(dict.fromkeys(r.request_id for r in requests))
+    earlier = tx.campaigns.claim_requests(workspace_id, document.id, ids, now)
+    fresh: dict[str, TriggerRequest] = {}
+    for request in requests:  # the first of repeated ids in one group is the one sent
+        if earlier.get(request.request_id) is None:
+            fresh.setdefault(request.request_id, request)
+    recipients = [rec for r in fresh.values() for rec in r.recipients]
+    owners = tx.profiles.owners(workspace_id, list({rec.identity for rec in recipients}))
     if pinned.spec.create_profiles:
-        unknown = {r.identity: r for r in request.recipients if r.identity not in owners}
+        unknown = {rec.identity: rec for rec in recipients if rec.identity not in owners}
         owners.update(_create_profiles(tx, workspace_id, unknown, now))
+    intents: list[MessageIntent] = []
+    answers: dict[str, dict[str, Any]] = {}
+    for request in fresh.values():
+        answer, queued = _answer(pinned, document, request, owners)
+        intents.extend(queued)
+        answers[request.request_id] = answer
+    enqueue(tx, intents, now)
+    tx.campaigns.answer_requests(workspace_id, document.id, answers)
+    out: list[tuple[dict[str, Any], bool]] = []
+    seen: set[str] = set()
+    for request in requests:
+        rid = request.request_id
+        stored = earlier.get(rid)
+        if stored is not None:
+            out.append((stored, True))
+        else:
+            out.append((answers[rid], rid in seen))
+        seen.add(rid)
+    return out
+
+
+def _answer(
+    pinned: Pinned, document: StoredDocument, request: TriggerRequest, owners: dict[Identity, str]
+) -> tuple[dict[str, Any], list[MessageIntent]]:
+    workspace_id = document.workspace_id
     run = f"req:{request.request_id}"
+    namespace = _ADDRESS_NAMESPACE.get(pinned.channel)
     answers: list[dict[str, Any]] = []
     intents: list[MessageIntent] = []
     for index, recipient in enumerate(request.recipients):
         profile_id = owners.get(recipient.identity)
-        namespace = _ADDRESS_NAMESPACE.get(pinned.channel)
         address = recipient.address if recipient.identity[0] == namespace else None
         if profile_id is None and address is None:
             reason = "no_address" if recipient.address is not None else "profile_not_found"
@@ -100,7 +146,6 @@ def trigger(
         )
         intents.append(intent)
         answers.append({"index": index, "status": "queued", "message_id": intent.message_id})
-    enqueue(tx, intents, now)
     answer = {
         "requestId": request.request_id,
         "campaign": {"id": document.id, "name": document.name},
@@ -108,5 +153,31 @@ def trigger(
         "queued": len(intents),
         "recipients": answers,
     }
-    tx.campaigns.answer_request(workspace_id, document.id, request.request_id, answer)
-    return answer, False
+    return answer, intents
+
+
+def trigger_calls(
+    tx: Tx, workspace_id: str, campaign: str, bodies: Sequence[Any], now: datetime
+) -> list[Any]:
+    """Several calls to one campaign (by id or name), as `GroupCommitter` hands them:
+    an (answer, replayed) pair or a Clarion error per body, in order."""
+    results: list[Any] = [None] * len(bodies)
+    try:
+        document = find_campaign(tx, workspace_id, campaign)
+    except ClarionError as exc:
+        return [exc] * len(bodies)
+    parsed: list[tuple[int, TriggerRequest]] = []
+    for index, body in enumerate(bodies):
+        try:
+            parsed.append((index, parse_trigger(body)))
+        except ClarionError as exc:
+            results[index] = exc
+    if parsed:
+        answers: list[Any]
+        try:
+            answers = list(trigger_many(tx, document, [r for _, r in parsed], now))
+        except ClarionError as exc:  # the campaign refuses triggers: before any write
+            answers = [exc] * len(parsed)
+        for (index, _), answer in zip(parsed, answers, strict=True):
+            results[index] = answer
+    return results

@@ -148,15 +148,18 @@ class CampaignRepo(Protocol):
         """The known time zones of these profiles."""
         ...
 
-    def claim_request(
-        self, workspace_id: str, campaign_id: str, request_id: str, now: datetime
-    ) -> dict[str, Any] | None:
-        """Record a trigger request id; if it was seen before, its stored answer."""
+    def claim_requests(
+        self, workspace_id: str, campaign_id: str, request_ids: Sequence[str], now: datetime
+    ) -> dict[str, dict[str, Any] | None]:
+        """Record trigger request ids: None for each new one, the stored answer for each
+        seen before."""
         ...
 
-    def answer_request(
-        self, workspace_id: str, campaign_id: str, request_id: str, answer: dict[str, Any]
-    ) -> None: ...
+    def answer_requests(
+        self, workspace_id: str, campaign_id: str, answers: dict[str, dict[str, Any]]
+    ) -> None:
+        """Store the answers of newly recorded requests."""
+        ...
 
     def message_sources(self, message_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
         """The outbox source of each of these messages (those still stored)."""

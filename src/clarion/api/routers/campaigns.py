@@ -6,6 +6,7 @@ Paths take a campaign's id or its name.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from typing import Any
 
 import orjson
@@ -20,13 +21,12 @@ from clarion.campaigns import (
     activate,
     campaign_report,
     find_campaign,
-    parse_trigger,
     render_run,
     run_now,
     send_proofs,
     state_of,
     stop,
-    trigger,
+    trigger_calls,
 )
 from clarion.campaigns.batching import GroupCommitter
 from clarion.documents import apply_documents
@@ -255,22 +255,23 @@ async def trigger_campaign(
     """Send an API campaign's message to up to 1,000 recipients, idempotent on `requestId`:
     a retried call sends nothing new and answers as the first did."""
     body = await _json(request)
-
-    def work(tx: Tx) -> tuple[dict[str, Any], bool]:
-        doc = find_campaign(tx, principal.workspace_id, campaign)
-        return trigger(tx, doc, parse_trigger(body), services.clock.now())
-
-    answer, replayed = await asyncio.wrap_future(_committer(services).submit(work))
+    key = (principal.workspace_id, campaign)
+    answer, replayed = await asyncio.wrap_future(_committer(services).submit(key, body))
     if replayed:
         response.headers["Idempotent-Replayed"] = "true"
     return answer
 
 
 def _committer(services: Services) -> GroupCommitter:
-    """Trigger calls share commits (one per group of concurrent calls), and each commit
-    wakes the dispatcher at once: the provider call follows the commit."""
+    """Trigger calls share commits and statements (one group of concurrent calls at a
+    time), and each commit wakes the dispatcher at once: the provider call follows."""
     found = services.extras.get("campaign_triggers")
     if not isinstance(found, GroupCommitter):
-        found = GroupCommitter(services.db, after_commit=lambda: services.wake_dispatcher())
+
+        def handle(tx: Tx, key: Any, bodies: Sequence[Any]) -> list[Any]:
+            workspace_id, ref = key
+            return trigger_calls(tx, workspace_id, ref, bodies, services.clock.now())
+
+        found = GroupCommitter(services.db, handle, after_commit=lambda: services.wake_dispatcher())
         services.extras["campaign_triggers"] = found
     return found

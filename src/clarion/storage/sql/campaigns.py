@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, func, insert, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, delete, func, insert, or_, select, update
 
 from clarion.storage.campaigns import CampaignRun, CampaignState, Recipient
 from clarion.storage.erasure import erasure_hook
@@ -332,44 +332,54 @@ class SqlCampaigns:
 
     # --- trigger requests ----------------------------------------------------
 
-    def claim_request(
-        self, workspace_id: str, campaign_id: str, request_id: str, now: datetime
-    ) -> dict[str, Any] | None:
-        stmt = (
-            insert_ignoring_conflicts(
-                self._dialect, campaign_requests, "workspace_id", "campaign_id", "request_id"
+    def claim_requests(
+        self, workspace_id: str, campaign_id: str, request_ids: Sequence[str], now: datetime
+    ) -> dict[str, dict[str, Any] | None]:
+        if not request_ids:
+            return {}
+        c = campaign_requests.c
+        stmt = insert_ignoring_conflicts(
+            self._dialect, campaign_requests, "workspace_id", "campaign_id", "request_id"
+        ).returning(c.request_id)
+        rows = [
+            {
+                "workspace_id": workspace_id,
+                "campaign_id": campaign_id,
+                "request_id": rid,
+                "answer": None,
+                "created_at": now,
+            }
+            for rid in request_ids
+        ]
+        new = {r.request_id for r in self._conn.execute(stmt, rows)}
+        found: dict[str, dict[str, Any] | None] = {rid: None for rid in new}
+        seen = [rid for rid in request_ids if rid not in new]
+        if seen:
+            stored = self._conn.execute(
+                select(c.request_id, c.answer).where(
+                    c.workspace_id == workspace_id,
+                    c.campaign_id == campaign_id,
+                    c.request_id.in_(seen),
+                )
             )
-            .values(
-                workspace_id=workspace_id,
-                campaign_id=campaign_id,
-                request_id=request_id,
-                answer=None,
-                created_at=now,
-            )
-            .returning(campaign_requests.c.request_id)
-        )
-        if self._conn.execute(stmt).first() is not None:
-            return None
-        answer = self._conn.execute(
-            select(campaign_requests.c.answer).where(
-                campaign_requests.c.workspace_id == workspace_id,
-                campaign_requests.c.campaign_id == campaign_id,
-                campaign_requests.c.request_id == request_id,
-            )
-        ).scalar_one()
-        return dict(answer or {})
+            found.update({rid: dict(answer or {}) for rid, answer in stored})
+        return found
 
-    def answer_request(
-        self, workspace_id: str, campaign_id: str, request_id: str, answer: dict[str, Any]
+    def answer_requests(
+        self, workspace_id: str, campaign_id: str, answers: dict[str, dict[str, Any]]
     ) -> None:
+        if not answers:
+            return
+        c = campaign_requests.c
         self._conn.execute(
             update(campaign_requests)
             .where(
-                campaign_requests.c.workspace_id == workspace_id,
-                campaign_requests.c.campaign_id == campaign_id,
-                campaign_requests.c.request_id == request_id,
+                c.workspace_id == workspace_id,
+                c.campaign_id == campaign_id,
+                c.request_id == bindparam("r_id"),
             )
-            .values(answer=answer)
+            .values(answer=bindparam("r_answer")),
+            [{"r_id": rid, "r_answer": answer} for rid, answer in answers.items()],
         )
 
     # --- outcomes ------------------------------------------------------------
