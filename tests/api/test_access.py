@@ -265,6 +265,24 @@ def _audience(client: TestClient, ws: WorkspaceKeys) -> dict[str, str]:
     return {"audience": "private-list"}
 
 
+def _canvas(client: TestClient, ws: WorkspaceKeys) -> dict[str, str]:
+    schema = {
+        "entities": [
+            {"name": "hotels", "primary_key": "hotel_id", "attributes": {"hotel_id": "string"}}
+        ]
+    }
+    assert client.post("/v1/schema", headers=ws.auth, json=schema).status_code == 201
+    canvas = {
+        "name": "private-canvas",
+        "activities": [{"id": "all", "type": "build_audience", "dimension": "hotels"}],
+    }
+    assert client.post("/v1/canvases", headers=ws.auth, json=canvas).status_code == 201
+    assert client.post("/v1/data/hotels", headers=ws.auth, json=[{"hotel_id": "h1"}]).is_success
+    found = client.post("/v1/canvases/private-canvas/calculate", headers=ws.auth)
+    assert found.status_code == 200, found.text
+    return {"canvas": "private-canvas", "run_id": found.json()["id"], "entity": "hotels"}
+
+
 OBJECT_ROUTES: dict[str, Factory] = {
     "/v1/audiences/{audience}": _audience,
     "/v1/audiences/{audience}/members": _audience,
@@ -303,6 +321,13 @@ OBJECT_ROUTES: dict[str, Factory] = {
     "/v1/profiles/{profile_id}/subscriptions": _profile,
     "/v1/profiles/{profile_id}/subscriptions/history": _profile,
     "/v1/subscription-groups/{name}": _group,
+    "/v1/canvases/{canvas}": _canvas,
+    "/v1/canvases/{canvas}/calculate": _canvas,
+    "/v1/canvases/{canvas}/run": _canvas,
+    "/v1/canvases/{canvas}/runs": _canvas,
+    "/v1/canvases/{canvas}/runs/{run_id}": _canvas,
+    "/v1/canvases/{canvas}/sql": _canvas,
+    "/v1/data/{entity}": _canvas,
 }
 
 

@@ -13,7 +13,9 @@ from clarion.api.responses import OrjsonResponse
 from clarion.api.routers import (
     audiences,
     campaigns,
+    canvases,
     channels,
+    data,
     delivery_webhooks,
     documents,
     health,
@@ -105,6 +107,8 @@ def create_app(
         journeys,
         campaigns,
         audiences,
+        canvases,
+        data,
     ):
         app.include_router(module.router)
     return app

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from clarion.api.services import Services
+from clarion.audiences.copy import CopyConsumer, DuckDbCopy
 from clarion.audiences.kind import AudienceKind
 from clarion.audiences.membership import AudienceConsumer
 from clarion.audiences.membership.runner import AudienceLoop
@@ -25,6 +26,8 @@ from clarion.documents import DocumentKind, KindRegistry
 from clarion.journeys.consumer import JourneyConsumer
 from clarion.journeys.kind import JourneyKind
 from clarion.journeys.runner import JourneyTimerLoop
+from clarion.orchestrated import CanvasKind, CanvasService, SchemaKind, SourceRegistry, data_dir_for
+from clarion.orchestrated.loop import CanvasLoop
 from clarion.outbound import OutboundClient, OutboundPolicy
 from clarion.processing import Consumer, ConsumerLoop
 from clarion.profiles import IdentityStage
@@ -42,12 +45,16 @@ def builtin_kinds() -> list[DocumentKind]:
         AudienceKind(),
         JourneyKind(),
         CampaignKind(),
+        SchemaKind(),
+        CanvasKind(),
     ]
 
 
-def consumers(clock: Clock) -> list[Consumer]:
+def consumers(clock: Clock, copy: DuckDbCopy | None = None) -> list[Consumer]:
     """The log consumers, in pipeline order."""
+    copies: list[Consumer] = [CopyConsumer(copy, clock)] if copy is not None else []
     return [
+        *copies,
         IdentityStage(clock),
         AudienceConsumer(clock),
         JourneyConsumer(clock),
@@ -66,6 +73,7 @@ class Runtime:
     journey_loop: JourneyTimerLoop
     audience_loop: AudienceLoop
     campaign_loop: CampaignLoop | None = None
+    canvas_loop: CanvasLoop | None = None
 
     @property
     def dispatcher(self) -> Dispatcher:
@@ -82,10 +90,15 @@ class Runtime:
         if self.campaign_loop is not None:
             self.campaign_loop.worker.wake = self.dispatcher_loop.wake
             self.campaign_loop.start()
+        if self.canvas_loop is not None:
+            self.canvas_loop.service.wake_dispatcher = self.dispatcher_loop.wake
+            self.canvas_loop.start()
 
     def stop(self) -> None:
         if self.campaign_loop is not None:
             self.campaign_loop.stop()
+        if self.canvas_loop is not None:
+            self.canvas_loop.stop()
         self.consumer_loop.stop()
         self.dispatcher_loop.stop()
         self.journey_loop.stop()
@@ -122,11 +135,18 @@ def build_runtime(
         RunWorker(db, clock, lease=timedelta(seconds=max(settings.lease_seconds, 1)))
     )
     services.extras["wake_campaigns"] = campaigns.wake
+    copy = DuckDbCopy(settings.duckdb_copy) if settings.duckdb_copy else None
+    services.extras["audience_copy"] = copy
+    sources = SourceRegistry(db, clock, settings.database_url, data_dir_for(settings.database_url))
+    canvases = CanvasLoop(CanvasService(db, clock, sources))
+    services.extras["canvases"] = canvases.service
+    services.extras["wake_canvases"] = canvases.wake
     return Runtime(
         services,
-        ConsumerLoop(db, clock, consumers(clock)),
+        ConsumerLoop(db, clock, consumers(clock, copy)),
         DispatcherLoop(dispatcher),
         JourneyTimerLoop(db, clock, OutboundClient(policy)),
         AudienceLoop(db, clock),
         campaigns,
+        canvases,
     )

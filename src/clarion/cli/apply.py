@@ -10,6 +10,7 @@ import yaml
 from rich.table import Table
 
 from clarion.cli.common import UrlOption, client, console, fail, fail_response
+from clarion.documents.yaml_loader import load_documents
 
 
 def _read(files: list[Path]) -> list[object]:
@@ -17,7 +18,7 @@ def _read(files: list[Path]) -> list[object]:
     for path in files:
         text = sys.stdin.read() if str(path) == "-" else path.read_text()
         try:
-            documents.extend(d for d in yaml.safe_load_all(text) if d is not None)
+            documents.extend(load_documents(text))
         except yaml.YAMLError as exc:
             fail(f"{path}: not valid YAML: {exc}")
     return documents

@@ -57,8 +57,11 @@ def _envelope(
         return None
     kind, name = raw.get("kind"), raw.get("name")
     kind_s = kind if isinstance(kind, str) else None
-    name_s = name if isinstance(name, str) else None
     handler = registry.get(kind_s) if kind_s else None
+    if name is None and handler is not None and handler.default_name is not None:
+        name = handler.default_name
+        raw = {**raw, "name": name}
+    name_s = name if isinstance(name, str) else None
     if handler is None:
         known = ", ".join(registry.names())
         problem("kind", f"unknown kind {kind!r}; known kinds: {known}", kind_s, name_s)

@@ -31,6 +31,8 @@ class DocumentKind:
     """A kind of document. Subclasses override the hooks they need."""
 
     kind: str = ""
+    default_name: str | None = None
+    """The name a document of this kind gets when it has none (one per workspace)."""
 
     def validate(self, spec: Mapping[str, Any], ctx: ValidationContext) -> list[Problem]:
         """Problems with `spec` (paths relative to the document); empty when valid."""

@@ -32,6 +32,7 @@ from clarion.model.profiles import Identity, ProfileRecord
 from clarion.model.roles import KeyKind, Role
 from clarion.model.workspaces import ApiKey, Workspace
 from clarion.storage.campaigns import CampaignRepo
+from clarion.storage.canvases import CanvasRepo
 
 
 @dataclass(frozen=True, slots=True)
@@ -658,6 +659,9 @@ class Tx(Protocol):
 
     @property
     def campaigns(self) -> CampaignRepo: ...
+
+    @property
+    def canvases(self) -> CanvasRepo: ...
 
     def audience_members(
         self, workspace_id: str, definition: Any, now: datetime, resolver: Any

@@ -655,3 +655,31 @@ audience_status = Table(
     Column("error", Text),
     Column("changed_at", UtcDateTime, nullable=False),
 )
+
+
+# --- orchestrated campaigns --------------------------------------------------
+
+canvas_runs = Table(
+    "canvas_runs",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    _workspace(),
+    Column("canvas_id", String(40), nullable=False),
+    Column("canvas_name", String(200), nullable=False),
+    Column("version", Integer, nullable=False),
+    # calculate | run
+    Column("mode", String(10), nullable=False),
+    # pending -> computing -> sending -> completed | failed
+    Column("status", String(12), nullable=False),
+    # Counts, eligible counts, previews, work tables and send progress.
+    Column("state", Json, nullable=False),
+    Column("next_at", BigInteger, nullable=False),
+    Column("lease_until", BigInteger),
+    Column("error", Text),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("finished_at", UtcDateTime),
+    Column("cleaned_at", UtcDateTime),
+    Index("ix_canvas_runs_canvas", "workspace_id", "canvas_id", "id"),
+    Index("ix_canvas_runs_due", "status", "next_at"),
+)

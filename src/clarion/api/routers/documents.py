@@ -13,6 +13,7 @@ from clarion.api.auth import require
 from clarion.api.pagination import page_params, paged
 from clarion.api.services import Services, get_services
 from clarion.documents import apply_documents, delete_document
+from clarion.documents.yaml_loader import load_documents
 from clarion.model.documents import Ref, StoredDocument
 from clarion.model.errors import InvalidInput, NotFound
 from clarion.model.roles import Role
@@ -43,7 +44,7 @@ def parse_documents(body: bytes, content_type: str) -> list[Any]:
     """Documents from a JSON array, `{"documents": [...]}`, or multi-document YAML."""
     try:
         if "yaml" in content_type:
-            return [d for d in yaml.safe_load_all(body) if d is not None]
+            return load_documents(body)
         data = orjson.loads(body)
     except (orjson.JSONDecodeError, yaml.YAMLError) as exc:
         raise InvalidInput(f"the body does not parse: {exc}", field="body") from exc

@@ -13,6 +13,7 @@ from sqlalchemy import Connection, Engine
 from clarion.storage.erasure import erase_profile
 from clarion.storage.sql.audiences import SqlAudiences
 from clarion.storage.sql.campaigns import SqlCampaigns
+from clarion.storage.sql.canvases import SqlCanvases
 from clarion.storage.sql.consent import SqlConsent
 from clarion.storage.sql.delivery import (
     SqlCapture,
@@ -95,6 +96,10 @@ class SqlTx:
     @cached_property
     def campaigns(self) -> SqlCampaigns:
         return SqlCampaigns(self.conn, self.dialect)
+
+    @cached_property
+    def canvases(self) -> SqlCanvases:
+        return SqlCanvases(self.conn, self.dialect)
 
     def audience_members(
         self, workspace_id: str, definition: Any, now: datetime, resolver: Any

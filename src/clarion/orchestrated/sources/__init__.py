@@ -1,0 +1,1 @@
+"""Data sources of canvases: DuckDB (default), PostgreSQL, Spark SQL."""

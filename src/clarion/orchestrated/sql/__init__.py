@@ -1,0 +1,1 @@
+"""Canvas SQL: step compilers per engine (sqlglot)."""

@@ -1,0 +1,151 @@
+"""The `attribute` and `aggregate` nodes in SQL, registered with the audience compiler.
+
+Both compile only inside a canvas (`RowContext`): `attribute` reads a column of
+the row, of a row reached through many-to-one links (`hotel.region`), an
+enrichment column of the working set, or a trait of the row's profile;
+`aggregate` joins the linked rows pre-aggregated per row key (one GROUP BY per
+aggregate, LEFT JOINed), so DuckDB and PostgreSQL hash-aggregate once instead
+of running a correlated subquery per row.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlglot import exp
+
+from clarion.audiences.errors import NotCompilable
+from clarion.audiences.sql.build import all_of, eq, gte, query, table
+from clarion.audiences.sql.conditions import condition_sql
+from clarion.audiences.sql.context import SQL_COMPILERS, SqlContext, atom
+from clarion.model.audience_conditions import Condition
+from clarion.model.audience_nodes import AggregateNode, AttributeNode
+from clarion.orchestrated.catalog import Link
+from clarion.orchestrated.checks import resolve_column
+from clarion.orchestrated.sql.context import RowContext
+from clarion.orchestrated.sql.typed import typed_condition
+
+_COUNT_OPS = {
+    "eq": exp.EQ,
+    "ne": exp.NEQ,
+    "lt": exp.LT,
+    "lte": exp.LTE,
+    "gt": exp.GT,
+    "gte": exp.GTE,
+}
+
+
+def _canvas(ctx: SqlContext, path: str, kind: str) -> RowContext:
+    if not isinstance(ctx, RowContext):
+        raise NotCompilable(f"{path}: `{kind}` is for canvases (rows of a relational schema)")
+    return ctx
+
+
+def column_condition(ctx: RowContext, cond: Condition) -> exp.Expr:
+    """`cond` on the column its path names (see the module docstring)."""
+    step, kind = resolve_column(ctx.schema, ctx.current.name, ctx.enriched, cond.path)
+    if step is None:
+        assert ctx.work is not None
+        return typed_condition(ctx, exp.column(cond.path, ctx.work), kind, cond)
+    alias = ctx.walk(step.links)
+    if step.trait:
+        trait = cond.model_copy(update={"path": ".".join(step.trait)})
+        return condition_sql(ctx, exp.column("traits", alias), trait)
+    assert step.column is not None
+    return typed_condition(ctx, exp.column(step.column, alias), kind, cond)
+
+
+@SQL_COMPILERS.register("attribute")
+def compile_attribute(node: AttributeNode, path: str, ctx: SqlContext) -> exp.Expr:
+    """A condition on a column of the row (see `column_condition`)."""
+    return column_condition(_canvas(ctx, path, "attribute"), node.attribute)
+
+
+def linked_rows(
+    ctx: RowContext, link: Link, where: list[Condition]
+) -> tuple[RowContext, exp.Expr, exp.Expr, list[exp.Expr]]:
+    """The rows of a one-to-many link: (their context, FROM, the key they point at, filters).
+
+    The key is what the owning row is matched on: its primary key, or for
+    profiles linked through an identity, the profile id that identity belongs to.
+    """
+    target = ctx.schema.entity(link.target)
+    alias = ctx.alias("t")
+    inner = ctx.for_entity(target, alias)
+    filters = [column_condition(inner, c) for c in where]
+    pointer: exp.Expr = exp.column(link.column, alias)
+    source = inner.source(target.table, alias)
+    if ctx.current.is_profiles and link.namespace is not None:
+        ident = ctx.alias("ti")
+        inner.joins.items.insert(
+            0,
+            (
+                table("identities", ident),
+                all_of(
+                    eq(exp.column("workspace_id", ident), ctx.workspace),
+                    eq(exp.column("namespace", ident), ctx.params.add(link.namespace)),
+                    eq(exp.column("value", ident), ctx.engine.as_text(pointer)),
+                ),
+            ),
+        )
+        pointer = exp.column("profile_id", ident)
+        filters.append(exp.Not(this=exp.Is(this=pointer.copy(), expression=exp.Null())))
+    return inner, source, pointer, filters
+
+
+def grouped(
+    inner: RowContext, source: exp.Expr, key: exp.Expr, columns: list[exp.Expr], filters: list[Any]
+) -> exp.Select:
+    """`SELECT key AS k, columns FROM source [joins] WHERE filters GROUP BY key`."""
+    select = query(
+        [exp.alias_(key, "k", copy=False), *columns],
+        source,
+        where=filters,
+        group_by=[key.copy()],
+    )
+    for item, on in inner.joins.items:
+        select.append("joins", exp.Join(this=item, on=on, side="LEFT"))
+    return select
+
+
+def aggregate_value(
+    ctx: RowContext, link_name: str, function: str, path: str | None, where: list[Condition]
+) -> exp.Expr:
+    """The aggregate per row, LEFT JOINed: COUNT/SUM default to 0, MIN/MAX to NULL."""
+    link = ctx.current.links[link_name]
+    inner, source, key, filters = linked_rows(ctx, link, where)
+    if function in ("count", "exists"):
+        value: exp.Expr = exp.Count(this=exp.Star())
+    else:
+        assert path is not None
+        step, _kind = resolve_column(inner.schema, inner.current.name, {}, path)
+        assert step is not None and step.column is not None
+        column = exp.column(step.column, inner.walk(step.links))
+        value = {"sum": exp.Sum, "min": exp.Min, "max": exp.Max}[function](this=column)
+    select = grouped(inner, source, key, [exp.alias_(value, "v", copy=False)], filters)
+    alias = ctx.alias("ag")
+    ctx.join(
+        f"#agg{alias}",
+        exp.Subquery(this=select, alias=exp.TableAlias(this=exp.to_identifier(alias))),
+        eq(
+            exp.column("k", alias),
+            ctx.key() if not ctx.current.is_profiles else exp.column("id", ctx.row),
+        ),
+    )
+    found = exp.column("v", alias)
+    if function in ("count", "exists", "sum"):
+        return exp.Coalesce(this=found, expressions=[exp.Literal.number(0)])
+    return found
+
+
+@SQL_COMPILERS.register("aggregate")
+def compile_aggregate(node: AggregateNode, path: str, ctx: SqlContext) -> exp.Expr:
+    """count / sum / min / max / exists over a one-to-many link, compared."""
+    row = _canvas(ctx, path, "aggregate")
+    spec = node.aggregate
+    value = aggregate_value(row, spec.link, spec.function, spec.path, list(spec.where))
+    if spec.function == "exists":
+        return atom(gte(value, exp.Literal.number(1)))
+    assert spec.op is not None and spec.value is not None
+    compare = _COUNT_OPS[spec.op](this=value, expression=row.params.number(spec.value))
+    return atom(compare)
