@@ -61,10 +61,11 @@ def token_user(secret: str, token: str, now_s: int) -> str | None:
 
 @dataclass(frozen=True, slots=True)
 class Viewer:
-    """The profile a surface request is for (its merged-away ids included)."""
+    """The profile a surface request is for (None: nobody we know, who sees nothing).
+
+    Content of profiles merged into it is included by the store's queries."""
 
     profile_id: str | None
-    family: tuple[str, ...]
 
 
 def parse_identity(text: str) -> tuple[str, str]:
@@ -82,32 +83,38 @@ def resolve_viewer(
     tx: Tx, principal: Principal, identity: str, token: str | None, now_s: int
 ) -> Viewer:
     """The profile the caller may see, or IdentityRefused; unknown profiles see nothing."""
+    return resolve(tx, principal, identity, token, now_s)[0]
+
+
+def resolve(
+    tx: Any, principal: Principal, identity: str, token: str | None, now_s: int
+) -> tuple[Viewer, dict[str, Any]]:
+    """`resolve_viewer`, and the workspace's settings. `tx` may be a transaction or, for
+    any namespace but `profile_id`, the store's `RawReads` (the hot path: one query)."""
     workspace_id = principal.workspace_id
     namespace, value = parse_identity(identity)
     secret_key = principal.kind is KeyKind.SECRET
     if not secret_key and namespace not in CLIENT_NAMESPACES:
         raise IdentityRefused("with the write key, ask for an anonymous_id or a user_id")
+    if namespace == "profile_id":  # a secret key's question
+        survivor = tx.profiles.survivor(workspace_id, value) or value
+        found = tx.profiles.get(workspace_id, survivor)
+        return Viewer(found.id if found else None), tx.workspaces.settings(workspace_id)
+    facts = store.viewer_facts(tx, workspace_id, namespace, value)
     token_for = None
     if token and not secret_key:
-        token_for = token_user(identity_secret(tx.signing_key(workspace_id)), token, now_s)
+        secret = identity_secret(facts.signing_key) if facts.signing_key else None
+        token_for = token_user(secret, token, now_s) if secret else None
         if token_for is None:
             raise IdentityRefused("the identity token is not valid or has expired")
     if namespace == "user_id" and not secret_key and token_for != value:
         raise IdentityRefused("a user id needs a valid identity token for that user")
-    if namespace == "profile_id":
-        survivor = tx.profiles.survivor(workspace_id, value) or value
-        found = tx.profiles.get(workspace_id, survivor)
-        profile_id = found.id if found else None
-    else:
-        profile_id = tx.profiles.owners(workspace_id, [(namespace, value)]).get((namespace, value))
-    if profile_id is None:
-        return Viewer(None, ())
-    if namespace == "anonymous_id" and not secret_key:
-        record = tx.profiles.get(workspace_id, profile_id)
-        users = record.values("user_id") if record else []
-        if users and token_for not in users:
-            raise IdentityRefused("this visitor is a known user: send their identity token")
-    return Viewer(profile_id, tuple(store.profile_family(tx, workspace_id, profile_id)))
+    if facts.profile_id is None:
+        return Viewer(None), facts.settings
+    known_user = namespace == "anonymous_id" and not secret_key and facts.user_ids
+    if known_user and token_for not in facts.user_ids:
+        raise IdentityRefused("this visitor is a known user: send their identity token")
+    return Viewer(facts.profile_id), facts.settings
 
 
 def surface_settings(workspace_settings: dict[str, Any]) -> dict[str, Any]:

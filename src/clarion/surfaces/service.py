@@ -14,6 +14,7 @@ from clarion.model.outcomes import Outcome
 from clarion.storage.base import Tx
 from clarion.surfaces import store
 from clarion.surfaces.access import Viewer
+from clarion.surfaces.store import RawReads
 
 ACTION_EVENTS = {
     "read": Outcome.OPENED.event_name,
@@ -43,7 +44,7 @@ def render_item(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def eligible(
-    tx: Tx,
+    tx: Tx | RawReads,
     workspace_id: str,
     viewer: Viewer,
     surface: str | None,
@@ -55,19 +56,19 @@ def eligible(
 
     Frequency rule: `surfaces.<channel>.min_interval_seconds` in the workspace
     settings holds back a channel's items for that long after its last impression.
+    `tx` may be the store's `RawReads` (the hot path of `GET /v1/surfaces`).
     """
-    if not viewer.family:
+    if viewer.profile_id is None:
         return []
     now_us = to_micros(now)
-    rows = store.live_items(tx, workspace_id, viewer.family, surface, now_us)
+    rows = store.live_items(tx, workspace_id, viewer.profile_id, surface, now_us)
     for channel in {r["channel"] for r in rows}:
         rule = settings.get(channel)
         interval = rule.get("min_interval_seconds") if isinstance(rule, dict) else None
         if isinstance(interval, int | float) and interval > 0:
-            seen = store.last_seen(tx, workspace_id, viewer.family, channel)
+            seen = store.last_seen(tx, workspace_id, viewer.profile_id, channel)
             if seen is not None and now_us - seen < interval * 1_000_000:
                 rows = [r for r in rows if r["channel"] != channel]
-    rows.sort(key=lambda r: (not r["pinned"], -r["priority"], -r["created_at"], r["id"]))
     return [render_item(r) for r in rows[:limit]]
 
 
@@ -76,7 +77,13 @@ def act(
 ) -> dict[str, Any]:
     """Record an impression (`read`), a click or a dismissal, with its outcome event."""
     row = store.get_item(tx, workspace_id, item_id)
-    if row is None or (viewer is not None and row["profile_id"] not in viewer.family):
+    if row is not None and viewer is not None:
+        family = (
+            store.profile_family(tx, workspace_id, viewer.profile_id) if viewer.profile_id else []
+        )
+        if row["profile_id"] not in family:
+            row = None
+    if row is None:
         raise NotFound(f"no card {item_id!r}", field="id")
     store.mark_item(tx, workspace_id, item_id, action, to_micros(now))
     queued = tx.outbox.get(workspace_id, item_id)

@@ -23,8 +23,8 @@ from clarion.api.responses import OrjsonResponse
 from clarion.api.routers.client_auth import IDENTITY_HEADER, client_principal, cors, preflight
 from clarion.api.services import Services, get_services
 from clarion.model.workspaces import Principal
-from clarion.surfaces import IdentityRefused, resolve_viewer
-from clarion.surfaces.access import surface_settings
+from clarion.surfaces import IdentityRefused
+from clarion.surfaces.access import resolve, surface_settings
 from clarion.surfaces.service import eligible
 
 router = APIRouter(prefix="/ofrep/v1", tags=["ofrep"])
@@ -73,7 +73,7 @@ async def _evaluate(
     def run() -> tuple[list[dict[str, Any]] | OrjsonResponse, dict[str, Any]]:
         with services.db.read() as tx:
             try:
-                viewer = resolve_viewer(
+                viewer, ws_settings = resolve(
                     tx,
                     principal,
                     key,
@@ -82,7 +82,6 @@ async def _evaluate(
                 )
             except IdentityRefused as exc:
                 return _error(surface, 401, "INVALID_CONTEXT", exc.message), {}
-            ws_settings = tx.workspaces.settings(principal.workspace_id)
             items = eligible(
                 tx,
                 principal.workspace_id,
