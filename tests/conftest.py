@@ -240,4 +240,5 @@ def drain_consumers(client: TestClient) -> int:
     from clarion.processing.consumers import drain
 
     services = client.app.state.services  # type: ignore[attr-defined]
-    return drain(services.db, services.clock, consumers(services.clock))
+    copy = services.extras.get("audience_copy")
+    return drain(services.db, services.clock, consumers(services.clock, copy))

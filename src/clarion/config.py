@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     smtp_url: str | None = None
     """Server-wide email provider, e.g. `smtp://user:pass@host:587?starttls=true`;
     without it (and without a workspace's own), email goes to the capture outbox."""
+    duckdb_copy: Path | None = None
+    """A DuckDB file kept current from the log (profiles, events, consent) for batch
+    audience counts on DuckDB (`POST /v1/audiences/preview?engine=duckdb`); off if unset."""
     outbound_allow: str = ""
     """Non-public networks that vendor and webhook calls may reach, comma-separated
     (e.g. `127.0.0.1`); everything loopback, private, link-local is refused otherwise."""

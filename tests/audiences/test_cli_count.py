@@ -50,7 +50,5 @@ def test_count_reports_bad_definitions_and_workspaces(
     good.write_text("trait: {path: plan, op: exists}\n")
     result = runner.invoke(cli, ["audiences", "count", str(good), "--db", url, "-w", "nope"])
     assert result.exit_code == 1 and "no workspace 'nope'" in result.output
-    result = runner.invoke(
-        cli, ["audiences", "count", str(good), "--db", url, "-w", ws.id]
-    )
+    result = runner.invoke(cli, ["audiences", "count", str(good), "--db", url, "-w", ws.id])
     assert result.exit_code == 0 and result.stdout.strip() == "0"

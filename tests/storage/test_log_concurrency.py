@@ -6,6 +6,7 @@ import itertools
 import multiprocessing
 import random  # noqa: TID251 - writer interleaving, seeded
 from collections.abc import Iterator
+from contextlib import AbstractContextManager
 
 import pytest
 from sqlalchemy import text
@@ -37,6 +38,30 @@ def _event(message_id: str) -> NewEvent:
     return NewEvent(type="track", message_id=message_id, event="Tick", user_id="u")
 
 
+class Held:
+    """Write transactions a test holds open; any still open at teardown are rolled back,
+    so a failed assertion cannot leave a transaction that blocks the next test."""
+
+    def __init__(self, database: SqlDatabase) -> None:
+        self.database = database
+        self.open: list[AbstractContextManager[Tx]] = []
+
+    def begin(self) -> tuple[Tx, AbstractContextManager[Tx]]:
+        context = self.database.write()
+        tx = context.__enter__()
+        self.open.append(context)
+        return tx, context
+
+    def commit(self, context: AbstractContextManager[Tx]) -> None:
+        self.open.remove(context)
+        context.__exit__(None, None, None)
+
+    def roll_back_all(self) -> None:
+        while self.open:
+            error = RuntimeError("test ended with the transaction open")
+            self.open.pop().__exit__(RuntimeError, error, None)
+
+
 @pytest.fixture
 def pg(pg_url: str) -> Iterator[SqlDatabase]:
     database = SqlDatabase.from_url(pg_url)
@@ -45,47 +70,56 @@ def pg(pg_url: str) -> Iterator[SqlDatabase]:
     database.close()
 
 
-def test_lower_sequence_committing_late_is_not_skipped(pg: SqlDatabase, clock: FakeClock) -> None:
+@pytest.fixture
+def held(pg: SqlDatabase) -> Iterator[Held]:
+    holder = Held(pg)
+    try:
+        yield holder
+    finally:
+        holder.roll_back_all()
+
+
+def test_lower_sequence_committing_late_is_not_skipped(
+    pg: SqlDatabase, held: Held, clock: FakeClock
+) -> None:
     ws = create_workspace(pg, clock, "a").workspace.id
     recorder = Recorder()
-    slow = pg.write()
-    slow_tx = slow.__enter__()
+    slow_tx, slow = held.begin()
     slow_tx.events.append(ws, [_event("slow")], clock.now())  # takes the lower seq, stays open
     with pg.write() as tx:
         tx.events.append(ws, [_event("fast")], clock.now())  # higher seq, committed first
     run_once(pg, clock, recorder)
     assert recorder.seen == []  # nothing may be read past the open transaction
-    slow.__exit__(None, None, None)
+    held.commit(slow)
     run_once(pg, clock, recorder)
     assert sorted(recorder.seen) == ["fast", "slow"]
     assert run_once(pg, clock, recorder) == 0
 
 
-def test_older_transaction_id_with_higher_sequence(pg: SqlDatabase, clock: FakeClock) -> None:
+def test_older_transaction_id_with_higher_sequence(
+    pg: SqlDatabase, held: Held, clock: FakeClock
+) -> None:
     ws = create_workspace(pg, clock, "a").workspace.id
     recorder = Recorder()
-    early = pg.write()
-    early_tx = early.__enter__()
+    early_tx, early = held.begin()
     early_tx.conn.execute(text("SELECT txid_current()"))  # the older transaction id
-    with pg.write() as tx_late:
-        late = pg.write()
-        late_tx = late.__enter__()
-        late_tx.events.append(ws, [_event("late-txid-low-seq")], clock.now())
-        early_tx.events.append(ws, [_event("early-txid-high-seq")], clock.now())
-        early.__exit__(None, None, None)
-        del tx_late
+    late_tx, late = held.begin()
+    late_tx.events.append(ws, [_event("late-txid-low-seq")], clock.now())
+    early_tx.events.append(ws, [_event("early-txid-high-seq")], clock.now())
+    held.commit(early)
     run_once(pg, clock, recorder)
     assert recorder.seen == ["early-txid-high-seq"]
-    late.__exit__(None, None, None)
+    held.commit(late)
     run_once(pg, clock, recorder)
     assert recorder.seen == ["early-txid-high-seq", "late-txid-low-seq"]
 
 
-def test_watermark_stays_below_an_open_append(pg: SqlDatabase, clock: FakeClock) -> None:
+def test_watermark_stays_below_an_open_append(
+    pg: SqlDatabase, held: Held, clock: FakeClock
+) -> None:
     ws = create_workspace(pg, clock, "a").workspace.id
     recorder = Recorder()
-    open_append = pg.write()
-    tx = open_append.__enter__()
+    tx, open_append = held.begin()
     appended_at = clock.now()
     tx.events.append(ws, [_event("pending")], appended_at)
     clock.advance(minutes=10)
@@ -94,7 +128,7 @@ def test_watermark_stays_below_an_open_append(pg: SqlDatabase, clock: FakeClock)
     with pg.read() as read:
         mark = read.events.watermark("recorder")
     assert mark is not None and mark < to_micros(appended_at)
-    open_append.__exit__(None, None, None)
+    held.commit(open_append)
     clock.advance(minutes=1)
     run_once(pg, clock, recorder)
     run_once(pg, clock, recorder)

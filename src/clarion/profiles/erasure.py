@@ -3,7 +3,8 @@
 Runs every erasure hook, leaves tombstones of the person's hashed ids (user
 and anonymous ids: events for them that arrive later are dropped and counted),
 keeps their opt-outs as hashed addresses (so a re-import of the same address is
-still opted out), and writes an audit record without personal data.
+still opted out), writes an audit record without personal data and appends
+`profile.erased` (naming the person by that record's hash) for copies kept from the log.
 It holds the identity stage's cursor, so it never interleaves with a batch.
 """
 
@@ -13,8 +14,10 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 
+from clarion.ids import new_id
 from clarion.model.consent import Status
 from clarion.model.errors import NotFound
+from clarion.model.events import NewEvent
 from clarion.profiles.consent import ADDRESS_NAMESPACE, address_hash
 from clarion.profiles.stage import IDENTITY_STAGE, identity_hash
 from clarion.storage.base import Tx
@@ -61,5 +64,16 @@ def erase_profile(
         for address in record.values(namespace):
             tx.consent.forget_address(workspace_id, channel, address_hash(channel, address))
     subject_hash = hashlib.sha256(f"{workspace_id}:{subject}".encode()).hexdigest()
+    # Copies kept from the log (the DuckDB copy) forget the person too; the event
+    # names them only by the audit record's hash.
+    erased = NewEvent(
+        type="track",
+        message_id=f"profile.erased:{new_id()}",
+        event="profile.erased",
+        properties={"subject_hash": subject_hash},
+        timestamp=now,
+        origin="internal",
+    )
+    tx.events.append(workspace_id, [erased], now)
     audit_id = tx.tombstones.audit(workspace_id, subject_hash, key_id, rows, now)
     return ErasureReport(audit_id, rows)

@@ -14,6 +14,7 @@ from clarion.api.pagination import page_params, paged
 from clarion.api.routers.profiles import render_profile
 from clarion.api.routers.templates import find_document
 from clarion.api.services import Services, get_services
+from clarion.audiences.copy import DuckDbCopy
 from clarion.audiences.kind import TxResolver
 from clarion.clock import to_micros
 from clarion.documents import apply_documents, delete_document
@@ -93,25 +94,36 @@ async def preview(
     principal: Principal = Depends(viewer),
     services: Services = Depends(get_services),
 ) -> Any:
-    """An unsaved definition's exact count and a sample of up to 20 members (SQL)."""
+    """An unsaved definition's exact count and a sample of up to 20 members, by SQL on the
+    store or, with `?engine=duckdb`, on the DuckDB copy (the answer says how fresh it is)."""
     body = await _body(request)
     try:
         definition = parse_definition(body.get("definition"))
     except InvalidAudience as exc:
         raise InvalidInput(exc.message, field=exc.field) from exc
+    engine = request.query_params.get("engine", "sql")
+    copy = services.extras.get("audience_copy")
+    if engine not in ("sql", "duckdb"):
+        raise InvalidInput("engine is sql (the store) or duckdb (the copy)", field="engine")
+    if engine == "duckdb" and not isinstance(copy, DuckDbCopy):
+        raise Conflict("no DuckDB copy is kept: set CLARION_DUCKDB_COPY", field="engine")
 
     def run() -> Any:
+        now = services.clock.now()
         with services.db.read() as tx:
-            members = tx.audience_members(
-                principal.workspace_id,
-                definition,
-                services.clock.now(),
-                TxResolver(tx, principal.workspace_id),
-            )
+            resolver = TxResolver(tx, principal.workspace_id)
+            freshness: dict[str, Any] = {"source": "store", "current": True}
+            if isinstance(copy, DuckDbCopy) and engine == "duckdb":
+                members, fresh = copy.members(definition, principal.workspace_id, now, resolver)
+                freshness = fresh.as_json()
+            else:
+                members = tx.audience_members(principal.workspace_id, definition, now, resolver)
             sample = tx.profiles.load(principal.workspace_id, members[:SAMPLE])
         return {
             "count": len(members),
             "sample": [render_profile(sample[p]) for p in members[:SAMPLE] if p in sample],
+            "engine": engine,
+            "freshness": freshness,
         }
 
     return await run_in_threadpool(run)

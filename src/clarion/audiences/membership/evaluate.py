@@ -66,10 +66,12 @@ def reevaluate(
     audiences = {a for names in wanted.values() for a in names}
     seen = views(tx, workspace_id, index, audiences, list(wanted))
     current = tx.audiences.memberships(workspace_id, list(wanted))
+    planned = tx.audiences.timers(workspace_id, list(wanted))
     events: list[NewEvent] = []
+    entered: dict[str, list[str]] = {}
+    exited: dict[str, list[str]] = {}
     timers: list[tuple[str, str, str, int]] = []
     cancels: list[tuple[str, str, str]] = []
-    changed = 0
     for pid, names in wanted.items():
         view = seen.get(pid)
         for name in sorted(names):
@@ -77,11 +79,7 @@ def reevaluate(
             member = view is not None and audience.compiled.holds(view, now_us)
             was = name in current.get(pid, set())
             if member != was:
-                changed += 1
-                if member:
-                    tx.audiences.add(workspace_id, name, [pid], now_us)
-                else:
-                    tx.audiences.remove(workspace_id, name, [pid])
+                (entered if member else exited).setdefault(name, []).append(pid)
                 kind = "audience.entered" if member else "audience.exited"
                 events.append(
                     NewEvent(
@@ -95,12 +93,17 @@ def reevaluate(
                     )
                 )
             due = audience.compiled.next_change(view, now_us) if view is not None else None
-            if due is not None:
+            before = planned.get((name, pid))
+            if due is not None and due != before:
                 timers.append((workspace_id, name, pid, due))
-            else:
+            elif due is None and before is not None:
                 cancels.append((workspace_id, name, pid))
+    for name, pids in entered.items():
+        tx.audiences.add(workspace_id, name, pids, now_us)
+    for name, pids in exited.items():
+        tx.audiences.remove(workspace_id, name, pids)
     if events:
         tx.events.append(workspace_id, events, now)
     tx.audiences.schedule(timers)
     tx.audiences.cancel(cancels)
-    return changed
+    return len(events)

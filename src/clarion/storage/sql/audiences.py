@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, func, select
+from sqlalchemy import Connection, bindparam, delete, func, select
 
 from clarion.storage.base import AudienceStatus, Page
 from clarion.storage.erasure import erasure_hook
@@ -15,6 +15,11 @@ from clarion.storage.schema import audience_members, audience_status, audience_t
 from clarion.storage.sql.dialect import insert_ignoring_conflicts, upsert
 
 _CHUNK = 500
+_DELETE_TIMER = delete(audience_timers).where(
+    audience_timers.c.workspace_id == bindparam("w"),
+    audience_timers.c.audience == bindparam("a"),
+    audience_timers.c.profile_id == bindparam("p"),
+)
 
 
 class SqlAudiences:
@@ -130,14 +135,26 @@ class SqlAudiences:
             )
 
     def cancel(self, rows: Sequence[tuple[str, str, str]]) -> None:
-        for ws, audience, pid in rows:
-            self._conn.execute(
-                delete(audience_timers).where(
-                    audience_timers.c.workspace_id == ws,
-                    audience_timers.c.audience == audience,
-                    audience_timers.c.profile_id == pid,
+        if rows:
+            self._conn.execute(_DELETE_TIMER, [{"w": w, "a": a, "p": p} for w, a, p in rows])
+
+    def timers(self, workspace_id: str, profile_ids: Sequence[str]) -> dict[tuple[str, str], int]:
+        """(audience, profile) -> due µs of these profiles' timers."""
+        found: dict[tuple[str, str], int] = {}
+        ids = list(dict.fromkeys(profile_ids))
+        for start in range(0, len(ids), _CHUNK):
+            rows = self._conn.execute(
+                select(
+                    audience_timers.c.audience,
+                    audience_timers.c.profile_id,
+                    audience_timers.c.due_at,
+                ).where(
+                    audience_timers.c.workspace_id == workspace_id,
+                    audience_timers.c.profile_id.in_(ids[start : start + _CHUNK]),
                 )
             )
+            found.update(((r.audience, r.profile_id), r.due_at) for r in rows)
+        return found
 
     def take_due(self, limit: int, before_us: int) -> builtins.list[tuple[str, str, str]]:
         """Due timers, removed as they are taken (the caller's transaction re-plans them)."""
@@ -153,17 +170,8 @@ class SqlAudiences:
         )
         if self._dialect == "postgresql":
             query = query.with_for_update(skip_locked=True)
-        rows = [tuple(r) for r in self._conn.execute(query)]
-        for ws, audience, pid in rows:
-            self._conn.execute(
-                delete(audience_timers).where(
-                    and_(
-                        audience_timers.c.workspace_id == ws,
-                        audience_timers.c.audience == audience,
-                        audience_timers.c.profile_id == pid,
-                    )
-                )
-            )
+        rows = [(r[0], r[1], r[2]) for r in self._conn.execute(query)]
+        self.cancel(rows)
         return rows
 
     # --- backfill status ---------------------------------------------------------

@@ -25,6 +25,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import (
     BigInteger,
     Connection,
@@ -45,6 +46,31 @@ from clarion.storage.base import Appended, ConsumerBatch
 from clarion.storage.erasure import erasure_hook
 from clarion.storage.schema import consumer_cursors, events
 from clarion.storage.sql.dialect import insert_ignoring_conflicts
+
+_PG_COLUMNS = {
+    "txid": "bigint",
+    "workspace_id": "text",
+    "message_id": "text",
+    "type": "text",
+    "event": "text",
+    "user_id": "text",
+    "anonymous_id": "text",
+    "profile_id": "text",
+    "properties": "jsonb",
+    "payload": "jsonb",
+    "timestamp": "bigint",
+    "received_at": "bigint",
+    "origin": "text",
+}
+_PG_APPEND = text(
+    f"INSERT INTO events ({', '.join(_PG_COLUMNS)}) SELECT * FROM unnest("
+    + ", ".join(
+        f"CAST(:{name} AS {'text' if kind == 'jsonb' else kind}[])"
+        + ("::jsonb[]" if kind == "jsonb" else "")
+        for name, kind in _PG_COLUMNS.items()
+    )
+    + ") ON CONFLICT (workspace_id, message_id) DO NOTHING RETURNING message_id, seq"
+)
 
 _NO_XMIN = 2**62
 """SQLite's stand-in for 'every stored row is final'."""
@@ -111,11 +137,26 @@ class SqlEventLog:
                     "origin": e.origin,
                 }
             )
-        stmt = insert_ignoring_conflicts(
-            self._dialect, events, "workspace_id", "message_id"
-        ).returning(events.c.message_id, events.c.seq)
-        stored = dict(self._conn.execute(stmt, rows).all())
+        if self._pg:
+            stored = self._append_pg(rows)
+        else:
+            stmt = insert_ignoring_conflicts(
+                self._dialect, events, "workspace_id", "message_id"
+            ).returning(events.c.message_id, events.c.seq)
+            stored = dict(self._conn.execute(stmt, rows).all())
         return [Appended(e.message_id, stored.pop(e.message_id, None)) for e in new_events]
+
+    def _append_pg(self, rows: list[dict[str, Any]]) -> dict[str, int]:
+        """One INSERT ... SELECT FROM unnest(arrays) per chunk: a short statement that the
+        driver parses once (a multi-row VALUES statement is re-parsed for every chunk)."""
+        stored: dict[str, int] = {}
+        for start in range(0, len(rows), 5000):
+            chunk = rows[start : start + 5000]
+            params = {name: [r[name] for r in chunk] for name in _PG_COLUMNS}
+            for name in ("properties", "payload"):
+                params[name] = [orjson.dumps(v).decode() for v in params[name]]
+            stored.update((r[0], r[1]) for r in self._conn.execute(_PG_APPEND, params))
+        return stored
 
     def _snapshot(self) -> tuple[int, int]:
         """(xmin, bound): transactions below xmin have finished; ids above `bound`

@@ -11,7 +11,6 @@ from alembic import op
 
 from clarion.storage.types import Json, UtcDateTime  # noqa: F401
 
-
 revision = "0008"
 down_revision = "0007"
 branch_labels = None
