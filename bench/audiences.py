@@ -195,7 +195,8 @@ def generate(con: duckdb.DuckDBPyConnection, workspace: str, people: int, n: int
     others = "['Product Viewed', 'Page Viewed', 'Signed In']"
     con.execute(
         f"""INSERT INTO profiles SELECT printf('p%08d', i), $ws,
-            json_object('country', {countries}[1 + (hash(i) % 10)::BIGINT], 'age', 18 + (hash(i + 1) % 60)::BIGINT),
+            json_object('country', {countries}[1 + (hash(i) % 10)::BIGINT],
+                        'age', 18 + (hash(i + 1) % 60)::BIGINT),
             '{{}}'::JSON, NULL, NULL, false, $now, $now FROM range({people}) t(i)""",
         {"ws": workspace, "now": NOW},
     )
@@ -206,7 +207,8 @@ def generate(con: duckdb.DuckDBPyConnection, workspace: str, people: int, n: int
                  ELSE {others}[1 + (hash(i + 3) % 3)::BIGINT] END,
             NULL, NULL, printf('p%08d', (hash(i + 7) % {people})::BIGINT),
             json_object('total', (hash(i + 11) % 500)::BIGINT), '{{}}'::JSON,
-            {now_us} - (hash(i + 13) % {span})::BIGINT, {now_us}, 'secret_key' FROM range({n}) t(i)""",
+            {now_us} - (hash(i + 13) % {span})::BIGINT, {now_us}, 'secret_key'
+            FROM range({n}) t(i)""",
         {"ws": workspace},
     )
 

@@ -9,7 +9,9 @@ from clarion.audiences.membership.index import AudienceIndex
 from clarion.audiences.memory import AddressState, EventView, ProfileView
 from clarion.clock import to_micros
 from clarion.ids import new_id
+from clarion.model.consent import ConsentState
 from clarion.model.events import NewEvent
+from clarion.profiles.consent import address_hash
 from clarion.storage.base import Tx
 
 ADDRESS_CHANNEL = {"email": "email", "phone": "sms"}
@@ -25,20 +27,23 @@ def views(
     events = tx.events.named(workspace_id, list(records), names) if names else {}
     consent = any(n.consent_channels for n in needs)
     states = tx.consent.profile_states_many(workspace_id, list(records)) if consent else {}
+    by_address: dict[str, dict[str, list[ConsentState]]] = {}
+    if consent:
+        for namespace, channel in ADDRESS_CHANNEL.items():
+            hashes = [
+                address_hash(channel, a) for r in records.values() for a in r.values(namespace)
+            ]
+            by_address[channel] = tx.consent.address_states_many(workspace_id, channel, hashes)
     found: dict[str, ProfileView] = {}
     for pid, record in records.items():
         addresses: list[AddressState] = []
-        if consent:
-            for namespace, channel in ADDRESS_CHANNEL.items():
-                from clarion.profiles.consent import address_hash
-
-                for address in record.values(namespace):
-                    for state in tx.consent.address_states(
-                        workspace_id, channel, address_hash(channel, address)
-                    ):
-                        addresses.append(
-                            AddressState(channel, state.group, address, state.status.value)
-                        )
+        for namespace, channel in ADDRESS_CHANNEL.items():
+            held = by_address.get(channel, {})
+            for address in record.values(namespace) if held else ():
+                for state in held.get(address_hash(channel, address), []):
+                    addresses.append(
+                        AddressState(channel, state.group, address, state.status.value)
+                    )
         found[pid] = ProfileView(
             pid,
             record.traits,

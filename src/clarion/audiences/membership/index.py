@@ -13,6 +13,7 @@ from clarion.model.events import LoggedEvent
 from clarion.storage.base import Page, Tx
 
 CONSENT_EVENT = "profile.consent_changed"
+_SPECIAL = {CONSENT_EVENT, "audience.entered", "audience.exited"}
 
 
 @dataclass(frozen=True)
@@ -42,11 +43,18 @@ class AudienceIndex:
             self.audiences[doc.name] = LiveAudience(
                 doc.name, doc.version, compiled, dependencies(spec.definition, self.resolver)
             )
+        self._by_event: dict[str, set[str]] = {}
+        for name, audience in self.audiences.items():
+            for event_name in audience.needs.events:
+                self._by_event.setdefault(event_name, set()).add(name)
 
     def affected(self, event: LoggedEvent) -> set[str]:
         """The audiences whose membership this event may change for its profile."""
         if event.event == "profile.merged":
             return set(self.audiences)
+        plain_track = event.type == "track" and event.event not in _SPECIAL
+        if plain_track and "consent" not in (event.payload.get("context") or {}):
+            return set(self._by_event.get(event.event or "", ()))  # only the event can matter
         return {
             name for name, audience in self.audiences.items() if concerns(audience.needs, event)
         }

@@ -10,8 +10,8 @@ from sqlglot import exp
 from clarion.audiences.resolver import NO_REFERENCES, Resolver
 from clarion.audiences.sql.build import all_of, eq
 from clarion.audiences.sql.params import Params
-from clarion.orchestrated.catalog import Catalog, Entity
 from clarion.orchestrated.canvas import Order
+from clarion.orchestrated.catalog import Catalog, Entity
 from clarion.orchestrated.plan import Columns, Plan
 from clarion.orchestrated.sql.context import RowContext, TableOf
 from clarion.orchestrated.sql.dialects import CanvasDialect
