@@ -95,9 +95,10 @@ def values_for(draw: st.DrawFn, op: str, pool: Pool) -> Any:
         pair = draw(st.lists(pool.typed(kind), min_size=2, max_size=2))
         return sorted(pair, key=lambda v: v if isinstance(v, str) else (float(v), v))
     if op in ("before", "after"):
-        valid = valid_instants(pool.now)
         relative = [w for w in LAST + NEXT if isinstance(w, dict)]
-        return draw(st.one_of(valid, st.sampled_from(relative)))
+        found = [v for v in pool.values if isinstance(v, str) and parse_instant(v) is not None]
+        near = [st.sampled_from(found)] if found else []
+        return draw(st.one_of(*near, valid_instants(pool.now), st.sampled_from(relative)))
     if op == "within_last":
         return draw(st.sampled_from(LAST))
     return draw(st.sampled_from(NEXT))

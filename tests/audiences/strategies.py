@@ -87,29 +87,50 @@ FLOATS = st.one_of(
 )
 
 
-def format_instant(micros: int, style: int, offset_minutes: int) -> str:
-    """An instant as one of the accepted ISO 8601 shapes."""
+ZONES = ["Z", "", "+02:00", "-05:30", "+23:59", "-23:59", "+00:59"]
+
+
+def format_instant(micros: int, digits: int | None, zone: str) -> str:
+    """An instant in one accepted shape: a date (`digits` None) or a date-time with
+    `digits` fraction digits (truncated) and `zone`."""
     moment = from_micros(micros)
-    if style == 0:
+    if digits is None:
         return f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d}"
-    local = moment + timedelta(minutes=offset_minutes if style == 4 else 0)
+    shift = 0
+    if zone not in ("", "Z"):
+        shift = (1 if zone[0] == "+" else -1) * (int(zone[1:3]) * 60 + int(zone[4:6]))
+    local = moment + timedelta(minutes=shift)
     base = f"{local.year:04d}-{local.month:02d}-{local.day:02d}T{local:%H:%M:%S}"
-    if style == 1:
-        return base + "Z"
-    if style == 2:
-        return f"{base}.{local.microsecond // 1000:03d}Z"
-    if style == 3:
-        return f"{base}.{local.microsecond:06d}"
-    sign = "+" if offset_minutes >= 0 else "-"
-    hours, minutes = divmod(abs(offset_minutes), 60)
-    return f"{base}.{local.microsecond:06d}{sign}{hours:02d}:{minutes:02d}"
+    fraction = f".{local.microsecond:06d}"[: digits + 1] if digits else ""
+    return base + fraction + zone
+
+
+def corrupt(text: str, how: int) -> str:
+    """A string of an instant's shape that is not an instant (a day past the month's end,
+    hour 24, minute 60, zone +24:00)."""
+    if how == 0:
+        month = int(text[5:7])
+        bad_day = {2: 30 if int(text[:4]) % 4 == 0 else 29, 4: 31, 6: 31, 9: 31, 11: 31}
+        return text[:8] + f"{bad_day.get(month, 32):02d}" + text[10:]
+    if len(text) < 19:
+        return text[:5] + "13" + text[7:]
+    if how == 1:
+        return text[:11] + "24" + text[13:]
+    if how == 2:
+        return text[:14] + "60" + text[16:]
+    return text[:19] + "+24:00"
 
 
 @st.composite
 def _instants(draw: st.DrawFn, now: int) -> str:
-    """A date or date-time string near `now` (often exactly on a window edge) or a tricky one."""
-    if draw(st.integers(0, 5)) == 0:
+    """A date or date-time string near `now` (often exactly on a window edge), a birthday
+    near today's date in another year, a near miss (shaped like one, not a real instant)
+    or a tricky one."""
+    choice = draw(st.integers(0, 7))
+    if choice == 0:
         return draw(st.sampled_from(DATE_STRINGS))
+    if choice == 1:
+        return draw(birthdays(now))
     offset = draw(
         st.one_of(
             st.sampled_from(EDGES),
@@ -117,9 +138,32 @@ def _instants(draw: st.DrawFn, now: int) -> str:
             st.integers(-500 * DAY, 500 * DAY),
         )
     )
-    style = draw(st.integers(0, 4))
-    minutes = draw(st.sampled_from([0, 120, -330, 59, -(23 * 60 + 59)]))
-    return format_instant(now + offset, style, minutes)
+    digits = draw(st.sampled_from([0, 3, None, 6, 1, 2, 4, 5]))
+    text = format_instant(now + offset, digits, draw(st.sampled_from(ZONES)))
+    return corrupt(text, draw(st.integers(0, 3))) if choice == 2 else text
+
+
+def instant_neighbours(text: str) -> list[str]:
+    """The same instant written otherwise, and instants a millisecond or a second away."""
+    micros = parse_instant(text)
+    if micros is None or not 2 * 366 * DAY - 62135596800_000_000 < micros < 253370764800_000_000:
+        return []  # leave room to shift by a day within years 1 to 9999
+    near = [format_instant(micros, digits, "Z") for digits in (None, 0, 2, 3, 5, 6)]
+    near += [format_instant(micros, 6, "-05:30")]
+    near += [format_instant(micros + step, 4, "Z") for step in (1000, -1000, 1_000_000)]
+    return near
+
+
+@st.composite
+def birthdays(draw: st.DrawFn, now: int) -> str:
+    """A date of an earlier year whose month and day fall near `now`'s (29 February too)."""
+    today = from_micros(now).date()
+    year = draw(st.sampled_from([1992, 1900, 2000, 1987, 2001, 1968]))
+    nearby = today + timedelta(days=draw(st.integers(-3, 9)))
+    month, day = draw(st.sampled_from([(nearby.month, nearby.day), (2, 29), (2, 28), (3, 1)]))
+    if month == 2 and day == 29 and year % 4:
+        year = 1992
+    return f"{year:04d}-{month:02d}-{day:02d}" + draw(st.sampled_from(["", "T23:30:00-05:00"]))
 
 
 @functools.cache
@@ -227,7 +271,7 @@ def neighbours(values: list[Any]) -> list[Any]:
             if float(v).is_integer():
                 near.append(int(v))
         elif isinstance(v, str):
-            near.extend([v + "a", v[:-1], v + "\U0001f600"])
+            near.extend([v + "a", v[:-1], v + "\U0001f600", *instant_neighbours(v)])
     return near
 
 
@@ -319,15 +363,17 @@ def datasets(draw: st.DrawFn, pool: Pool) -> Dataset:
         for name, channel in zip(GROUP_NAMES, ["email", "email", "sms"], strict=True)
         if draw(st.booleans())
     ]
+    addresses = [value for p in profiles for ns, value in p.identities if ns in ("email", "phone")]
     address_states = draw(
         st.lists(
             st.builds(
                 AddressState,
                 st.sampled_from(["email", "sms"]),
                 st.sampled_from(["", *GROUP_NAMES]),
-                st.sampled_from([*EMAILS, *PHONES, "z@x.se"]),
+                st.sampled_from([*addresses, *addresses, "z@x.se", "+469"]),
                 st.sampled_from(["subscribed", "unsubscribed"]),
             ),
+            min_size=1 if addresses else 0,
             max_size=4,
         )
     )
