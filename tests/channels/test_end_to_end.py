@@ -2,7 +2,7 @@
 
 One `clarion` app served by uvicorn with its background workers (consumers,
 journeys, campaigns, dispatcher) on a SQLite file, and local servers playing
-the vendors: Twilio, Google's token endpoint and FCM, APNs (HTTP/2 over TLS,
+the vendors: an SMTP server, Twilio, Google's token endpoint and FCM, APNs (HTTP/2 over TLS,
 reached at Apple's host name through the test's resolver), a browser push
 service, a webhook receiver. Everything is driven over HTTP as a customer
 would: configure the channel, apply the documents, send events; the test then
@@ -13,6 +13,9 @@ outcome events.
 from __future__ import annotations
 
 import csv
+import email
+import email.policy
+import queue
 import shutil
 import time
 from collections.abc import Callable, Iterator
@@ -24,6 +27,7 @@ import duckdb
 import httpx
 import pytest
 import standardwebhooks
+from aiosmtpd.controller import Controller
 from fastapi import FastAPI
 from sqlalchemy import select
 
@@ -194,6 +198,43 @@ def arrivals(
     return eventually(
         lambda: (hits := [r for r in server.requests if match(r)]) and len(hits) >= count and hits
     )
+
+
+# --- Email (the delivery issue's channel, here from a journey) -------------------
+
+
+class Inbox:
+    """aiosmtpd's handler: what arrives goes into a queue the test reads."""
+
+    def __init__(self) -> None:
+        self.arrived: queue.Queue[tuple[list[str], bytes]] = queue.Queue()
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.arrived.put((list(envelope.rcpt_tos), envelope.original_content))
+        return "250 2.0.0 Ok"
+
+
+def test_email_from_a_journey_reaches_an_smtp_server(
+    stack: Stack, http: httpx.Client, ws: WorkspaceKeys
+) -> None:
+    inbox, port = Inbox(), free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        configure(http, ws, "email", "smtp", url=f"smtp://127.0.0.1:{port}")
+        template = {"from": "Shop <shop@example.com>", "subject": "Hi {{ profile.first_name }}"}
+        event = journey(http, ws, "email", {**template, "text": "Welcome!"})
+        who = {"userId": f"mail-{ws.id}"}
+        pid = person(http, ws, who, traits={"first_name": "Ella", "email": "ella@example.org"})
+        track(http, ws, who, event)
+        recipients, data = inbox.arrived.get(timeout=30)
+    finally:
+        controller.stop()
+    message = email.message_from_bytes(data, policy=email.policy.default)
+    assert recipients == ["ella@example.org"] and message["Subject"] == "Hi Ella"
+    sent = outcomes(http, ws, pid, 1)[0]
+    assert sent["event"] == "message.sent"
+    assert message["Message-ID"] == f"<{sent['properties']['message_id']}@example.com>"
 
 
 # --- SMS ---------------------------------------------------------------------
