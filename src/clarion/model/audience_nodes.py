@@ -9,45 +9,37 @@ orchestrated issues, which register their compilation.
 
 from __future__ import annotations
 
-import zoneinfo
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
-    BaseModel,
-    ConfigDict,
     Discriminator,
     Field,
-    StrictFloat,
-    StrictInt,
     Tag,
     field_validator,
     model_validator,
 )
 
+from clarion.model.audience_base import Name, NodeBase, Part
 from clarion.model.audience_conditions import (
     AT_LEAST_ONCE,
     Condition,
     ConditionValue,
     CountCondition,
-    CountOperator,
-    check_path,
     check_value,
 )
+from clarion.model.audience_declared import (
+    Aggregate,
+    AggregateNode,
+    AttributeNode,
+    ContextNode,
+    DateRange,
+    TimeCondition,
+    TimeNode,
+    TimeOfDay,
+    Weekday,
+)
 from clarion.model.consent import CHANNELS
-from clarion.model.durations import Window, parse_instant
-
-Name = Annotated[str, Field(min_length=1, max_length=200)]
-
-
-class _Part(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-
-
-class NodeBase(_Part):
-    """A node of the tree; `KIND` is its one key."""
-
-    KIND: ClassVar[str] = ""
-
+from clarion.model.durations import Window
 
 # --- boolean composition -------------------------------------------------------
 
@@ -83,7 +75,7 @@ class TraitNode(NodeBase):
     trait: Condition
 
 
-class Identity(_Part):
+class Identity(Part):
     """Has at least one identity in `namespace` (`email`, `phone`, `user_id`, custom)."""
 
     namespace: Name
@@ -96,7 +88,7 @@ class IdentityNode(NodeBase):
     identity: Identity
 
 
-class Subscribed(_Part):
+class Subscribed(Part):
     """Effective consent for a channel, or for one subscription group of it."""
 
     channel: Name
@@ -117,7 +109,7 @@ class SubscribedNode(NodeBase):
     subscribed: Subscribed
 
 
-class InAudience(_Part):
+class InAudience(Part):
     """Membership of another audience, by name."""
 
     name: Name
@@ -138,7 +130,7 @@ class InAudienceNode(NodeBase):
 # --- events --------------------------------------------------------------------
 
 
-class Performed(_Part):
+class Performed(Part):
     """Did `event` (track calls), matching `where`, `count` times, within a window."""
 
     event: Name
@@ -154,7 +146,7 @@ class PerformedNode(NodeBase):
     performed: Performed
 
 
-class NotPerformed(_Part):
+class NotPerformed(Part):
     """Did not do `event` (matching `where`) within the window (or ever)."""
 
     event: Name
@@ -169,7 +161,7 @@ class NotPerformedNode(NodeBase):
     not_performed: NotPerformed
 
 
-class LastPerformed(_Part):
+class LastPerformed(Part):
     """The most recent `event` (matching `where`) happened before/after/within."""
 
     event: Name
@@ -205,7 +197,7 @@ MessageOutcomeName = Literal[
 ]
 
 
-class MessageOutcome(_Part):
+class MessageOutcome(Part):
     """An outcome of messages from a campaign, journey or canvas, or of a template.
 
     Sugar over `performed` on the `message.<outcome>` events; `received` means
@@ -234,117 +226,6 @@ class MessageOutcomeNode(NodeBase):
 
     KIND: ClassVar[str] = "message_outcome"
     message_outcome: MessageOutcome
-
-
-# --- declared for later issues ----------------------------------------------
-
-
-class AttributeNode(NodeBase):
-    """A condition on a column of the targeted row, through declared links (`hotel.region`)."""
-
-    KIND: ClassVar[str] = "attribute"
-    attribute: Condition
-
-
-class Aggregate(_Part):
-    """count / sum / min / max / exists over a one-to-many link, compared with a value."""
-
-    link: Name
-    function: Literal["count", "sum", "min", "max", "exists"] = "count"
-    path: str | None = None
-    where: list[Condition] = []
-    op: CountOperator | None = None
-    value: StrictInt | StrictFloat | None = None
-
-    @model_validator(mode="before")
-    @classmethod
-    def _fn(cls, data: Any) -> Any:
-        """`fn` is an alias of `function`."""
-        if isinstance(data, dict) and "fn" in data and "function" not in data:
-            data = {("function" if k == "fn" else k): v for k, v in data.items()}
-        return data
-
-    @model_validator(mode="after")
-    def _shape(self) -> Aggregate:
-        check_path(self.link)
-        if self.path is not None:
-            check_path(self.path)
-        if self.function in ("sum", "min", "max") and self.path is None:
-            raise ValueError(f"`{self.function}` needs the `path` it aggregates")
-        if self.function == "exists" and (self.op is not None or self.value is not None):
-            raise ValueError("`exists` takes no `op` or `value`")
-        if self.function != "exists" and (self.op is None or self.value is None):
-            raise ValueError(f"`{self.function}` needs an `op` and a `value` to compare with")
-        return self
-
-
-class AggregateNode(NodeBase):
-    """An aggregate over linked rows (orchestrated campaigns)."""
-
-    KIND: ClassVar[str] = "aggregate"
-    aggregate: Aggregate
-
-
-class ContextNode(NodeBase):
-    """A condition on a journey's context (entry event properties, earlier step results)."""
-
-    KIND: ClassVar[str] = "context"
-    context: Condition
-
-
-Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-
-
-class TimeOfDay(_Part):
-    """`{from: "09:00", to: "17:00"}`; `from` after `to` spans midnight."""
-
-    from_: Annotated[str, Field(alias="from", pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]
-    to: Annotated[str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]
-
-
-class DateRange(_Part):
-    """`{from: 2026-12-01, to: 2026-12-24}`, both days included."""
-
-    from_: str = Field(alias="from")
-    to: str
-
-    @model_validator(mode="after")
-    def _dates(self) -> DateRange:
-        start, end = parse_instant(self.from_), parse_instant(self.to)
-        if start is None or end is None or len(self.from_) != 10 or len(self.to) != 10:
-            raise ValueError("`from` and `to` are ISO 8601 dates (2026-12-24)")
-        if start > end:
-            raise ValueError("`from` must not be after `to`")
-        return self
-
-
-class TimeCondition(_Part):
-    """The current local time: time of day, day of week, dates; in a time zone."""
-
-    timezone: str = "profile"
-    time_of_day: TimeOfDay | None = None
-    days_of_week: Annotated[list[Weekday], Field(min_length=1)] | None = None
-    dates: DateRange | None = None
-
-    @model_validator(mode="after")
-    def _shape(self) -> TimeCondition:
-        if self.time_of_day is None and self.days_of_week is None and self.dates is None:
-            raise ValueError("give at least one of time_of_day, days_of_week, dates")
-        if self.timezone != "profile":
-            try:
-                zoneinfo.ZoneInfo(self.timezone)
-            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-                raise ValueError(
-                    f"unknown time zone {self.timezone!r}; use `profile` or an IANA name"
-                ) from None
-        return self
-
-
-class TimeNode(NodeBase):
-    """A condition on the current time, in the profile's or a given time zone."""
-
-    KIND: ClassVar[str] = "time"
-    time: TimeCondition
 
 
 NODE_CLASSES: tuple[type[NodeBase], ...] = (
@@ -414,3 +295,43 @@ def children(node: NodeBase) -> list[tuple[str, NodeBase]]:
     if isinstance(node, NotNode):
         return [("not", node.not_)]
     return []
+
+
+__all__ = [
+    "NODE_CLASSES",
+    "NODE_KINDS",
+    "Aggregate",
+    "AggregateNode",
+    "AllNode",
+    "AnyNode",
+    "AttributeNode",
+    "ContextNode",
+    "DateRange",
+    "Identity",
+    "IdentityNode",
+    "InAudience",
+    "InAudienceNode",
+    "LastPerformed",
+    "LastPerformedNode",
+    "MessageOutcome",
+    "MessageOutcomeName",
+    "MessageOutcomeNode",
+    "Name",
+    "Node",
+    "NodeBase",
+    "NotNode",
+    "NotPerformed",
+    "NotPerformedNode",
+    "Part",
+    "Performed",
+    "PerformedNode",
+    "Subscribed",
+    "SubscribedNode",
+    "TimeCondition",
+    "TimeNode",
+    "TimeOfDay",
+    "TraitNode",
+    "Weekday",
+    "children",
+    "node_kind",
+]
