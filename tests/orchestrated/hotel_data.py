@@ -9,8 +9,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from clarion.documents.yaml_loader import load_documents
 from clarion.model.consent import Status
 from clarion.model.profiles import ProfileRecord
 from clarion.profiles.consent import ConsentChangeRequest, set_profile_consent
@@ -40,7 +39,7 @@ def pick(seed: str, n: int) -> int:
 
 def documents(name: str) -> list[dict[str, Any]]:
     """The YAML documents of a file beside this one."""
-    return [d for d in yaml.safe_load_all((HERE / name).read_text()) if d is not None]
+    return load_documents((HERE / name).read_text())
 
 
 @dataclass
@@ -132,6 +131,8 @@ def store_profiles(
             owners.append((("user_id", p["user_id"]), pid))
             if p["email"]:
                 owners.append((("email", p["email"]), pid))
+            if i % 3 == 0:
+                owners.append((("phone", f"+4670{i:07d}"), pid))
         tx.profiles.insert(records)
         tx.profiles.assign(workspace_id, owners, now)
         _unsubscribe(tx, workspace_id, chain, ids, now)

@@ -137,7 +137,8 @@ def build_runtime(
     services.extras["wake_campaigns"] = campaigns.wake
     copy = DuckDbCopy(settings.duckdb_copy) if settings.duckdb_copy else None
     services.extras["audience_copy"] = copy
-    sources = SourceRegistry(db, clock, settings.database_url, data_dir_for(settings.database_url))
+    database_url = db.engine.url.render_as_string(hide_password=False)
+    sources = SourceRegistry(db, clock, database_url, data_dir_for(database_url))
     canvases = CanvasLoop(CanvasService(db, clock, sources))
     services.extras["canvases"] = canvases.service
     services.extras["wake_canvases"] = canvases.wake

@@ -68,7 +68,7 @@ def chunk_rows(
         ),
     ]
     if entity.is_profiles:
-        columns.append(exp.alias_(exp.column("id", "r"), "row.id", copy=False))
+        columns.append(exp.alias_(exp.column("_pk", N), "row.id", copy=False))
     else:
         columns += _entity_columns(entity, "r", "row.")
         joins.append(

@@ -19,7 +19,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from sqlglot import exp
+
 from clarion.audiences.kind import TxResolver
+from clarion.audiences.sql.build import query
 from clarion.clock import Clock, from_micros, to_micros
 from clarion.delivery import enqueue
 from clarion.ids import new_id
@@ -28,7 +31,7 @@ from clarion.orchestrated.canvas import CanvasSpec, Channel, Wait
 from clarion.orchestrated.catalog import Catalog, Entity
 from clarion.orchestrated.documents import find_canvas, load_catalog
 from clarion.orchestrated.errors import InvalidCanvas, NoSchema, UnknownEntity, UnknownRun
-from clarion.orchestrated.executor import Executor, work_names
+from clarion.orchestrated.executor import Executor, jsonable, work_names
 from clarion.orchestrated.graph import transitions
 from clarion.orchestrated.optimize import optimize
 from clarion.orchestrated.plan import Plan, Recipients
@@ -386,6 +389,21 @@ class CanvasService:
         catalog, found = self.entity(workspace_id, entity)
         source = self.sources.source(workspace_id, catalog.spec.source)
         return source.load(found, rows, replace)
+
+    def recipients(self, workspace_id: str, run_id: str) -> dict[str, list[list[Any]]]:
+        """Per channel activity of a run: `[row key..., profile id]` of each recipient, in order."""
+        run = self.run(workspace_id, run_id)
+        with self.db.read() as tx:
+            catalog = load_catalog(tx, workspace_id)
+        source = self.sources.source(workspace_id, catalog.spec.source)
+        out: dict[str, list[list[Any]]] = {}
+        for activity, sending in run.state.get("sending", {}).items():
+            select = query([exp.Star()], source.table_of(sending["table"], "n"))
+            select.set("order", exp.Order(expressions=[exp.Ordered(this=exp.column("_seq", "n"))]))
+            names, rows = source.fetch(source.engine.generate(select), {})
+            keep = [i for i, n in enumerate(names) if n in ("_pk", "_pk2", "_profile_id")]
+            out[activity] = [[jsonable(row[i]) for i in keep] for row in rows]
+        return out
 
     def runs(self, workspace_id: str, ref: str) -> list[CanvasRun]:
         """A canvas's runs and calculations, newest first."""

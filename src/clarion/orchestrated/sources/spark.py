@@ -2,12 +2,14 @@
 
 Each workspace gets its own session on one shared Spark context: its entity
 rows, the profile copy and its work tables are temporary views of that session
-(work tables cached). Two Python functions are registered where Spark lacks a
+(work tables checkpointed locally). Two Python functions are registered where Spark lacks a
 JSON type test (`clarion.orchestrated.sql.spark_json`).
 """
 
 from __future__ import annotations
 
+import os
+import sys
 import threading
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -42,16 +44,31 @@ def root_session(master: str) -> Any:
         if master not in _ROOTS:
             from pyspark.sql import SparkSession
 
+            # Python functions run in workers that must import Clarion: this interpreter.
+            os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+
             _ROOTS[master] = (
                 SparkSession.builder.master(master)
                 .appName("clarion")
                 .config("spark.sql.session.timeZone", "UTC")
-                .config("spark.sql.shuffle.partitions", "2")
+                .config("spark.sql.shuffle.partitions", "1")
+                .config("spark.default.parallelism", "1")
                 .config("spark.ui.enabled", "false")
+                .config("spark.driver.host", "127.0.0.1")
+                .config("spark.driver.bindAddress", "127.0.0.1")
                 .config("spark.sql.ansi.enabled", "false")
+                .config("spark.pyspark.python", sys.executable)
+                .config("spark.pyspark.driver.python", sys.executable)
                 .getOrCreate()
             )
         return _ROOTS[master]
+
+
+def _reason(exc: Exception) -> str:
+    """The first line of an error that says what went wrong (Java's, when there is one)."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    java = [line for line in lines if "Exception:" in line or "Error:" in line]
+    return (java or lines or [type(exc).__name__])[0][:500]
 
 
 class SparkSource:
@@ -73,7 +90,7 @@ class SparkSource:
         try:
             return self.spark.sql(sql, args=params or None)
         except Exception as exc:  # py4j and analysis errors alike
-            raise DataSourceError(f"Spark: {exc}") from exc
+            raise DataSourceError(f"Spark: {_reason(exc)}", sql=sql) from exc
 
     def execute(self, sql: str, params: dict[str, Any]) -> None:
         with self._lock:
@@ -88,12 +105,16 @@ class SparkSource:
         with self._lock:
             self.drop_table(name)
             frame = self._sql(sql, params)
-            frame.cache().createOrReplaceTempView(name)
+            try:  # materialise now and cut the lineage: later steps read a leaf
+                # fresh column ids: two checkpoints of one input must not share them
+                frame = frame.localCheckpoint(eager=True).toDF(*frame.columns)
+            except Exception as exc:
+                raise DataSourceError(f"Spark: {_reason(exc)}", sql=sql) from exc
+            frame.createOrReplaceTempView(name)
 
     def drop_table(self, name: str) -> None:
         with self._lock:
             if self.spark.catalog.tableExists(name):
-                self.spark.catalog.uncacheTable(name)
                 self.spark.catalog.dropTempView(name)
 
     def has_table(self, name: str) -> bool:

@@ -89,30 +89,44 @@ def _suppressed(ctx: RowContext, node: p.Recipients, address: exp.Expr) -> exp.E
 def compile_recipients(
     c: Compilation, node: p.Recipients, step: p.Step, params: Params
 ) -> exp.Select:
-    """`_pk`, `_pk2`, `_profile_id` of the eligible rows."""
+    """`_pk`, `_pk2`, `_profile_id` of the eligible rows.
+
+    The address and consent are computed once per row in a derived table `q`;
+    the suppression test then reads `q._address` (one level of correlation,
+    which Spark SQL requires).
+    """
     entity = c.catalog.entity(step.columns.dimension)
     ctx = c.context(params, entity, W, step.columns)
-    profile = ctx.row if entity.is_profiles else ctx.walk((c.catalog.profile_link(entity.name),))  # type: ignore[arg-type]
-    where: list[exp.Expr] = [
-        exp.Not(this=exp.Is(this=exp.column("id", profile), expression=exp.Null()))
+    link = c.catalog.profile_link(entity.name)
+    profile = ctx.row if entity.is_profiles or link is None else ctx.walk((link,))
+    keys = key_columns(step.columns)
+    inner_columns: list[exp.Expr] = [
+        *select_columns(keys),
+        exp.alias_(exp.column("id", profile), "_profile_id", copy=False),
     ]
     address = _address(ctx, node.channel, profile)
     if address is not None:
-        where.append(exp.Not(this=exp.Is(this=address.copy(), expression=exp.Null())))
-        if node.channel == "email":
-            where.append(gt(ctx.dialect.position(address.copy(), text("@")), number(0)))
-        where.append(exp.Not(this=_suppressed(ctx, node, address.copy())))
+        inner_columns.append(exp.alias_(address, "_address", copy=False))
+    consent: exp.Expr = exp.true()
     if node.category == "marketing":
-        consent = SubscribedNode(
+        subscribed = SubscribedNode(
             subscribed=Subscribed(channel=node.channel, group=node.subscription_group)
         )
-        where.append(compile_node(consent, step.key, ctx))
-    select = query(
-        [
-            *select_columns(key_columns(step.columns)),
-            exp.alias_(exp.column("id", profile), "_profile_id", copy=False),
-        ],
-        c.work_table(node.source, W),
-        where=[all_of(*where)],
+        consent = compile_node(subscribed, step.key, ctx)
+    inner_columns.append(exp.alias_(consent, "_consent", copy=False))
+    inner = query(inner_columns, c.work_table(node.source, W))
+    with_joins(inner, ctx, row_join(ctx))
+    q = exp.column
+    where: list[exp.Expr] = [
+        exp.Not(this=exp.Is(this=q("_profile_id", "q"), expression=exp.Null())),
+        eq(q("_consent", "q"), exp.true()),
+    ]
+    if address is not None:
+        where.append(exp.Not(this=exp.Is(this=q("_address", "q"), expression=exp.Null())))
+        if node.channel == "email":
+            where.append(gt(ctx.dialect.position(q("_address", "q"), text("@")), number(0)))
+        where.append(exp.Not(this=_suppressed(ctx, node, q("_address", "q"))))
+    derived = exp.Subquery(this=inner, alias=exp.TableAlias(this=exp.to_identifier("q")))
+    return query(
+        [*select_columns(keys, "q"), q("_profile_id", "q")], derived, where=[all_of(*where)]
     )
-    return with_joins(select, ctx, row_join(ctx))
