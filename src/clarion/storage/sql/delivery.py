@@ -252,19 +252,22 @@ class SqlLedger:
 
 
 def signing_key(conn: Connection, dialect: str, workspace_id: str) -> str:
-    """The workspace's HMAC key for tracking links, created on first use."""
+    """The workspace's HMAC key for tracking links, created on first use.
+
+    Read first: a read transaction (a link being followed) must not try to write, or
+    SQLite refuses it while another connection writes."""
+    query = select(workspace_secrets.c.signing_key).where(
+        workspace_secrets.c.workspace_id == workspace_id
+    )
+    found = conn.execute(query).scalar_one_or_none()
+    if found is not None:
+        return str(found)
     conn.execute(
         insert_ignoring_conflicts(dialect, workspace_secrets, "workspace_id").values(
             workspace_id=workspace_id, signing_key=secrets.token_hex(32)
         )
     )
-    return str(
-        conn.execute(
-            select(workspace_secrets.c.signing_key).where(
-                workspace_secrets.c.workspace_id == workspace_id
-            )
-        ).scalar_one()
-    )
+    return str(conn.execute(query).scalar_one())
 
 
 def channel_configs(conn: Connection, workspace_id: str) -> dict[str, tuple[str, dict[str, Any]]]:
