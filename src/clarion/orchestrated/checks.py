@@ -53,6 +53,11 @@ def _values(condition: Condition) -> list[Any]:
     return [] if value is None else [value]
 
 
+def article(word: str) -> str:
+    """`a` or `an`."""
+    return "an" if word[:1] in "aeiou" else "a"
+
+
 def value_problem(kind: str, condition: Condition) -> str | None:
     """Why `condition` does not suit a column of type `kind` (None when it does)."""
     op = condition.op
@@ -66,7 +71,7 @@ def value_problem(kind: str, condition: Condition) -> str | None:
         if kind in ("integer", "number") and (
             isinstance(value, bool) or not isinstance(value, int | float)
         ):
-            return f"a {kind} attribute compares with numbers, not {value!r}"
+            return f"{article(kind)} {kind} attribute compares with numbers, not {value!r}"
         if kind == "boolean" and not isinstance(value, bool):
             return f"a boolean attribute compares with true or false, not {value!r}"
         if kind in ("date", "timestamp") and (

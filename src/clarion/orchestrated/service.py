@@ -203,20 +203,22 @@ class CanvasService:
         """Create a pending run (the worker, or `drain`, does the work)."""
         prepared = self.prepare(workspace_id, ref)
         now = self.clock.now()
-        calculation = None
-        if reuse:
-            with self.db.read() as tx:
-                for found in tx.canvases.runs(workspace_id, prepared.canvas_id, 20):
-                    if (
-                        found.mode == "calculate"
-                        and found.status == "completed"
-                        and found.version == prepared.version
-                        and found.cleaned_at is None
-                        and found.state.get("engine") == prepared.source.engine.name
-                        and now - found.created_at < self.retention
-                    ):
-                        calculation = found
-                        break
+        calculation = latest = None
+        with self.db.read() as tx:
+            for found in tx.canvases.runs(workspace_id, prepared.canvas_id, 20):
+                if found.mode != "calculate" or found.status != "completed":
+                    continue
+                if found.version != prepared.version:
+                    continue
+                latest = latest or found
+                if (
+                    reuse
+                    and found is latest
+                    and found.cleaned_at is None
+                    and found.state.get("engine") == prepared.source.engine.name
+                    and now - found.created_at < self.retention
+                ):
+                    calculation = found
         run = CanvasRun(
             new_id(),
             workspace_id,
@@ -228,7 +230,10 @@ class CanvasService:
             now,
             now,
         )
-        run.state = {"calculation": calculation.id if calculation else None, "reuse": reuse}
+        run.state = {
+            "calculation": calculation.id if calculation else None,
+            "compared_with": latest.id if latest else None,
+        }
         with self.db.write() as tx:
             tx.canvases.save_run(run)
         return run
@@ -285,22 +290,25 @@ class CanvasService:
         if run.state.get("calculation"):
             with self.db.read() as tx:
                 calculation = tx.canvases.run(run.workspace_id, run.state["calculation"])
-        if calculation is not None and all(
-            prepared.source.has_table(t) for t in calculation.state["tables"].values()
-        ):
-            tables = dict(calculation.state["tables"])
-            executor = self.executor(run.workspace_id, prepared, tables)
+        made = (
+            {
+                calculation.state["tables"][prepared.plan.table_of(s.key)]
+                for s in prepared.plan.steps
+            }
+            if calculation is not None
+            else set()
+        )
+        differences: dict[str, Any] = {}
+        if calculation is not None and all(prepared.source.has_table(t) for t in made):
+            executor = self.executor(run.workspace_id, prepared, dict(calculation.state["tables"]))
             freshness = calculation.state["freshness"]
-            differences: dict[str, Any] = {}
+            flows, eligible = counts_of(prepared.plan, executor.count_all())
         else:
             executor, freshness = self._compute(run.workspace_id, prepared, run.id, reuse=True)
-            differences = {}
-            calculation = None
-        flows, eligible = counts_of(prepared.plan, executor.count_all())
-        if run.state.get("calculation") and calculation is None:
-            differences = {
-                "note": "the calculation's tables were gone; counts were computed afresh"
-            }
+            run.state["calculation"] = None
+            flows, eligible = counts_of(prepared.plan, executor.count_all())
+            if run.state.get("compared_with"):
+                differences = self._differences(run, flows, eligible)
         sending = {}
         for activity_id, key in prepared.plan.channels.items():
             numbered = f"{executor.tables[key]}_r{run.id.replace('-', '')[-8:]}"
@@ -319,6 +327,25 @@ class CanvasService:
         run.status, run.updated_at = "sending", self.clock.now()
         with self.db.write() as tx:
             tx.canvases.save_run(run, lease_us=to_micros(run.updated_at) + self.lease_us)
+
+    def _differences(
+        self, run: CanvasRun, flows: dict[str, int], eligible: dict[str, int]
+    ) -> dict[str, Any]:
+        """How this run's counts differ from the latest calculation's (computed afresh)."""
+        with self.db.read() as tx:
+            earlier = tx.canvases.run(run.workspace_id, run.state["compared_with"])
+        if earlier is None:
+            return {}
+        out: dict[str, Any] = {}
+        for kind, now_counts in (("counts", flows), ("eligible", eligible)):
+            before = earlier.state.get(kind, {})
+            for key in sorted(set(before) | set(now_counts)):
+                if before.get(key) != now_counts.get(key):
+                    out.setdefault(kind, {})[key] = {
+                        "calculated": before.get(key),
+                        "run": now_counts.get(key),
+                    }
+        return out
 
     def _send_chunk(
         self,
@@ -439,6 +466,7 @@ def render_run(run: CanvasRun) -> dict[str, Any]:
             for k, v in state.get("sending", {}).items()
         },
         "calculation": state.get("calculation"),
+        "compared_with": state.get("compared_with"),
         "differences": state.get("differences", {}),
         "freshness": state.get("freshness"),
         "engine": state.get("engine"),

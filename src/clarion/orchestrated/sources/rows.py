@@ -72,7 +72,8 @@ def typed_rows(entity: Entity, rows: Sequence[Any]) -> list[tuple[Any, ...]]:
                 values.append(_convert(kind, row.get(name)))
             except (ValueError, TypeError):
                 raise BadData(
-                    f"row {i}: {name} = {row.get(name)!r} is not a {kind}",
+                    f"row {i}: {name} = {row.get(name)!r} is not"
+                    f" {'an' if kind[0] in 'aeiou' else 'a'} {kind}",
                     field=f"rows[{i}].{name}",
                 ) from None
         key = values[names.index(entity.primary_key)]
