@@ -81,9 +81,18 @@ def cases(
     return exp.Case(ifs=ifs, default=otherwise)
 
 
+_TYPES = {
+    "BIGINT": exp.DataType.Type.BIGINT,
+    "INT": exp.DataType.Type.INT,
+    "DOUBLE": exp.DataType.Type.DOUBLE,
+    "BOOLEAN": exp.DataType.Type.BOOLEAN,
+    "TEXT": exp.DataType.Type.TEXT,
+}
+
+
 def cast(value: exp.Expr, to: str) -> exp.Expr:
-    """`CAST(value AS to)`."""
-    return exp.Cast(this=value, to=exp.DataType.build(to))
+    """`CAST(value AS to)` for the few types the compiler casts to (no type parsing)."""
+    return exp.Cast(this=value, to=exp.DataType(this=_TYPES[to], nested=False))
 
 
 def fn(name: str, *args: exp.Expr) -> exp.Expr:

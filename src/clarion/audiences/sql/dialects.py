@@ -103,8 +103,9 @@ class SqlDialect:
         return fn("instr", string, part)
 
     def generate(self, expression: exp.Expr) -> str:
-        """The SQL text of an expression in this dialect."""
-        return expression.sql(dialect=self.sqlglot, identify=True)
+        """The SQL text of an expression in this dialect (the generator may rewrite the
+        tree: hand it one built for this call)."""
+        return expression.sql(dialect=self.sqlglot, identify=True, copy=False)
 
 
 class SqliteDialect(SqlDialect):
