@@ -187,3 +187,125 @@ def test_every_engine_returns_the_expected_members(
     with engines.loaded(DATASET) as connections:
         found = engines.results(connections, DATASET, parsed, NOW, RESOLVER)
     assert found == {engine: expected for engine in found}, name
+
+
+def at(*args: int) -> int:
+    """An instant (UTC) in microseconds."""
+    return to_micros(datetime(*args, tzinfo=UTC))  # type: ignore[misc]
+
+
+DATE_CASES: list[tuple[str, Any, dict[str, Any], int, bool]] = [
+    (
+        "31 April is no date",
+        "2026-04-30T23:59:59Z",
+        {"op": "within_last", "value": "30d"},
+        at(2026, 5, 2),
+        True,
+    ),
+    (
+        "31 April is no date",
+        "2026-04-31",
+        {"op": "within_last", "value": "30d"},
+        at(2026, 5, 2),
+        False,
+    ),
+    (
+        "2023 has no 29 February",
+        "2023-02-29",
+        {"op": "before", "value": "2030-01-01"},
+        at(2026, 1, 5),
+        False,
+    ),
+    (
+        "hour 24 is no hour",
+        "2026-01-01T24:00:00Z",
+        {"op": "before", "value": "2030-01-01"},
+        at(2026, 1, 5),
+        False,
+    ),
+    (
+        "fractions scale to microseconds",
+        "2026-01-05T09:00:00.5Z",
+        {"op": "after", "value": "2026-01-05T09:00:00.49999Z"},
+        at(2026, 1, 5),
+        True,
+    ),
+    (
+        "fractions scale to microseconds",
+        "2026-01-05T09:00:00.5Z",
+        {"op": "before", "value": "2026-01-05T09:00:00.500001Z"},
+        at(2026, 1, 5),
+        True,
+    ),
+    (
+        "a zone shifts the instant",
+        "2026-01-05T10:00:00+01:00",
+        {"op": "after", "value": "2026-01-05T09:00:00Z"},
+        at(2026, 1, 5),
+        False,
+    ),
+    (
+        "a zone shifts the instant",
+        "2026-01-05T03:31:00-05:30",
+        {"op": "after", "value": "2026-01-05T09:00:00Z"},
+        at(2026, 1, 5),
+        True,
+    ),
+    (
+        "leap-day birthday, 1 March of a common year",
+        "1992-02-29",
+        {"op": "anniversary_within_next", "value": "7d"},
+        at(2026, 3, 1),
+        False,
+    ),
+    (
+        "leap-day birthday, 28 February of a common year",
+        "1992-02-29",
+        {"op": "anniversary_within_next", "value": "2h"},
+        at(2027, 2, 28, 12),
+        True,
+    ),
+    (
+        "leap-day birthday in a leap year",
+        "1992-02-29",
+        {"op": "anniversary_within_next", "value": "1d"},
+        at(2028, 2, 28, 12),
+        True,
+    ),
+    (
+        "anniversary of the date as written",
+        "1990-01-05T23:30:00-05:00",
+        {"op": "anniversary_within_next", "value": "2h"},
+        at(2026, 1, 5, 9),
+        True,
+    ),
+    (
+        "anniversary next year",
+        "1990-01-04",
+        {"op": "anniversary_within_next", "value": "P400D"},
+        at(2026, 1, 5),
+        True,
+    ),
+    (
+        "a number is no date",
+        20260105,
+        {"op": "before", "value": "2030-01-01"},
+        at(2026, 1, 5),
+        False,
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "condition", "now", "member"), DATE_CASES, ids=[c[0] for c in DATE_CASES]
+)
+def test_date_corners_agree_on_every_engine(
+    engines: Engines, name: str, value: Any, condition: dict[str, Any], now: int, member: bool
+) -> None:
+    dataset = Dataset([ProfileView("p", {"d": value}), ProfileView("q", {})])
+    definition = parse_definition({"trait": {"path": "d", **condition}})
+
+    with engines.loaded(dataset) as connections:
+        found = engines.results(connections, dataset, definition, now, RESOLVER)
+
+    assert found == {engine: ["p"] if member else [] for engine in found}, name
