@@ -31,6 +31,16 @@ def outcome(db: SqlDatabase, clock: FakeClock, source: dict[str, Any]) -> dict[s
     docs = documents("chain_templates.yaml") + documents("chain_documents.yaml")
     docs[len(documents("chain_templates.yaml"))]["source"] = source
     found: dict[str, Any] = {}
+    try:
+        _run_all(app, ws, db, clock, docs, found)
+    finally:
+        app.state.services.extras["canvases"].sources.close()
+    return found
+
+
+def _run_all(
+    app: FastAPI, ws: Any, db: SqlDatabase, clock: FakeClock, docs: list[Any], found: dict[str, Any]
+) -> None:
     with TestClient(app) as client:
         applied = client.post("/v1/apply", json=docs, headers=ws.auth)
         assert applied.status_code == 200, applied.text
@@ -49,8 +59,6 @@ def outcome(db: SqlDatabase, clock: FakeClock, source: dict[str, Any]) -> dict[s
                 "queued": {k: v["queued"] for k, v in run["sending"].items()},
                 "recipients": recipients(app, ws.id, run["id"]),
             }
-    app.state.services.extras["canvases"].sources.close()
-    return found
 
 
 def recipients(app: FastAPI, workspace_id: str, run_id: str) -> dict[str, list[tuple[Any, ...]]]:

@@ -5,7 +5,17 @@ from __future__ import annotations
 import typer
 
 import clarion
-from clarion.cli import apply, audiences, campaigns, keys, serve, vapid, worker, workspaces
+from clarion.cli import (
+    apply,
+    audiences,
+    campaigns,
+    canvases,
+    keys,
+    serve,
+    vapid,
+    worker,
+    workspaces,
+)
 
 app = typer.Typer(
     name="clarion", help="Clarion customer engagement orchestrator.", no_args_is_help=True
@@ -17,6 +27,8 @@ app.command("vapid-keys")(vapid.vapid_keys)
 app.add_typer(workspaces.app, name="workspaces")
 app.add_typer(keys.app, name="keys")
 app.add_typer(campaigns.app, name="campaigns")
+app.add_typer(canvases.app, name="canvases")
+app.add_typer(canvases.data_app, name="data")
 app.add_typer(audiences.app, name="audiences")
 
 

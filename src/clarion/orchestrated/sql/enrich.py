@@ -21,7 +21,7 @@ from clarion.orchestrated.sql.base import (
     work_columns,
 )
 from clarion.orchestrated.sql.context import RowContext
-from clarion.orchestrated.sql.filters import aggregate_value, linked_rows
+from clarion.orchestrated.sql.filters import aggregate_value, linked_rows, to_owner
 
 
 def _subquery(select: exp.Select, alias: str) -> exp.Expr:
@@ -39,7 +39,7 @@ def top_values(ctx: RowContext, column: EnrichColumn) -> list[tuple[str, exp.Exp
     top = column.top
     assert top is not None
     link = ctx.current.links[top.link]
-    inner, rows, pointer, filters = linked_rows(ctx, link, top_where(top))
+    inner, rows, pointer, filters = linked_rows(ctx, link, top_where(top), through_identity=False)
     value, kind = _linked_column(inner, top.path)
     if top.by == "count":
         score: exp.Expr = exp.Count(this=exp.Star())
@@ -60,6 +60,7 @@ def top_values(ctx: RowContext, column: EnrichColumn) -> list[tuple[str, exp.Exp
     )
     for item, on in inner.joins.items:
         grouped.append("joins", exp.Join(this=item, on=on, side="LEFT"))
+    grouped = to_owner(ctx, link, grouped, ["v"], {"s": exp.Max if top.by == "max" else exp.Sum})
     tie: exp.Expr = exp.column("v", "g")
     if kind == "string":
         tie = ctx.engine.ordered(tie)
