@@ -216,8 +216,7 @@ def calculate(
     executor = Executor(source, catalog, plan, WS, now_us, work_names("bench", plan))
     executor.materialize()
     flows, eligible = counts_of(plan, executor.count_all())
-    for key in flows:
-        executor.preview(key)
+    executor.previews(list(flows))
     return flows, eligible, time.perf_counter() - started
 
 

@@ -98,38 +98,64 @@ class Executor:
         return int(rows[0][0])
 
     def preview(self, key: str, limit: int = PREVIEW_ROWS) -> list[dict[str, Any]]:
-        """The first rows of a working set (by key), with the dimension's attributes."""
+        """The first rows of a working set (by key), with the dimension's attributes.
+
+        The first rows are picked from the work table alone, then joined: a top-N
+        over the small table, not over its join with the entity.
+        """
         step = self.plan.step(key)
         entity = self.catalog.entity(step.columns.dimension)
         compilation = self.compilation()
         ctx = compilation.context(Params(), entity, W, step.columns)
         attributes = ["id", "traits"] if entity.is_profiles else list(entity.attributes)
         names = work_columns(step.columns)
+        keys = [n for n in names if n.startswith("_pk")]
+        first = query(select_columns(names, "f"), compilation.work_table(key, "f"))
+        first.set(
+            "order",
+            exp.Order(
+                expressions=[exp.Ordered(this=exp.column(k, "f"), nulls_first=False) for k in keys]
+            ),
+        )
+        first.set("limit", exp.Limit(expression=exp.Literal.number(limit)))
         select = query(
             [
                 *select_columns(names),
                 *(exp.alias_(exp.column(a, R), f"r.{a}", copy=False) for a in attributes),
             ],
-            compilation.work_table(key, W),
+            exp.Subquery(this=first, alias=exp.TableAlias(this=exp.to_identifier(W))),
         )
-        select.append("joins", exp.Join(this=row_join(ctx)[0], on=row_join(ctx)[1]))
-        order = [
-            exp.Ordered(this=exp.column(n, W), nulls_first=False)
-            for n in names[:2]
-            if n.startswith("_pk")
-        ]
-        select.set("order", exp.Order(expressions=order))
-        select.set("limit", exp.Limit(expression=exp.Literal.number(limit)))
+        item, on = row_join(ctx)
+        select.append("joins", exp.Join(this=item, on=on))
+        select.set(
+            "order",
+            exp.Order(
+                expressions=[exp.Ordered(this=exp.column(k, W), nulls_first=False) for k in keys]
+            ),
+        )
         columns, rows = self.source.fetch(self.source.engine.generate(select), ctx.params.values)
         out = []
         for row in rows:
-            item: dict[str, Any] = {}
+            found: dict[str, Any] = {}
             for name, value in zip(columns, row, strict=True):
                 if name.startswith("r."):
-                    item[name[2:]] = _json_value(value) if name == "r.traits" else jsonable(value)
+                    found[name[2:]] = _json_value(value) if name == "r.traits" else jsonable(value)
                 else:
-                    item[name] = jsonable(value)
-            out.append(item)
+                    found[name] = jsonable(value)
+            out.append(found)
+        return out
+
+    def previews(
+        self, keys: list[str], limit: int = PREVIEW_ROWS
+    ) -> dict[str, list[dict[str, Any]]]:
+        """Previews of several sets; sets sharing a table share one query."""
+        by_table: dict[str, list[dict[str, Any]]] = {}
+        out = {}
+        for key in keys:
+            table = self.tables[self.plan.table_of(key)]
+            if table not in by_table:
+                by_table[table] = self.preview(key, limit)
+            out[key] = by_table[table]
         return out
 
 

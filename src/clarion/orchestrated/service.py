@@ -179,7 +179,7 @@ class CanvasService:
         )
         executor, freshness = self._compute(workspace_id, prepared, run.id, reuse=False)
         flows, eligible = counts_of(prepared.plan, executor.count_all())
-        shown = {k: executor.preview(k, previews) for k in flows} if previews else {}
+        shown = executor.previews(list(flows), previews) if previews else {}
         run.state = {
             "counts": flows,
             "eligible": eligible,

@@ -29,6 +29,8 @@ class Joins:
 
     items: list[tuple[exp.Expr, exp.Expr]] = field(default_factory=list)
     by_path: dict[str, str] = field(default_factory=dict)
+    aggregates: dict[str, Any] = field(default_factory=dict)
+    """Aggregate subqueries by (link, where): later aggregates add a column to them."""
 
 
 @dataclass(frozen=True)

@@ -60,7 +60,10 @@ def top_values(ctx: RowContext, column: EnrichColumn) -> list[tuple[str, exp.Exp
     )
     for item, on in inner.joins.items:
         grouped.append("joins", exp.Join(this=item, on=on, side="LEFT"))
-    grouped = to_owner(ctx, link, grouped, ["v"], {"s": exp.Max if top.by == "max" else exp.Sum})
+    owner, _source = to_owner(
+        ctx, link, grouped, ["v"], {"s": exp.Max if top.by == "max" else exp.Sum}
+    )
+    grouped = owner if owner is not None else grouped
     tie: exp.Expr = exp.column("v", "g")
     if kind == "string":
         tie = ctx.engine.ordered(tie)

@@ -10,6 +10,7 @@ of running a correlated subquery per row.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlglot import exp
@@ -111,16 +112,18 @@ def grouped(
 
 def to_owner(
     ctx: RowContext, link: Link, select: exp.Select, keep: list[str], again: dict[str, Any]
-) -> exp.Select:
+) -> tuple[exp.Select | None, str | None]:
     """Grouped rows keyed by identity value (`k`) re-grouped by the profile owning it.
 
     Grouping the linked rows by their own column first and mapping the (far
     fewer) groups through `identities` afterwards is what keeps 10,000,000
     bookings fast: the identity join sees one row per customer, not per booking.
     `again` says how each value column combines (SUM of counts and sums, MIN, MAX).
+    Returns the re-grouping query and the alias it reads `select` under, or
+    (None, None) when the link needs no identity.
     """
     if not (ctx.current.is_profiles and link.namespace is not None):
-        return select
+        return None, None
     a, i = ctx.alias("ga"), ctx.alias("gi")
     owner = exp.column("profile_id", i)
     on = all_of(
@@ -134,20 +137,30 @@ def to_owner(
         *(exp.alias_(fn(this=exp.column(n, a)), n, copy=False) for n, fn in again.items()),
     ]
     sub = exp.Subquery(this=select, alias=exp.TableAlias(this=exp.to_identifier(a)))
-    return query(
+    regrouped = query(
         columns,
         sub,
         joins=[(table("identities", i), on)],
         group_by=[owner.copy(), *(exp.column(n, a) for n in keep)],
     )
+    return regrouped, a
 
 
-def aggregate_value(
-    ctx: RowContext, link_name: str, function: str, path: str | None, where: list[Condition]
-) -> exp.Expr:
-    """The aggregate per row, LEFT JOINed: COUNT/SUM default to 0, MIN/MAX to NULL."""
-    link = ctx.current.links[link_name]
-    inner, source, key, filters = linked_rows(ctx, link, where, through_identity=False)
+@dataclass
+class _Shared:
+    """One aggregate subquery over a link's rows, shared by every aggregate with its `where`."""
+
+    alias: str
+    inner: RowContext
+    grouped: exp.Select
+    owner: exp.Select | None
+    owner_source: str | None
+    columns: int = 0
+
+
+def _aggregate_column(ctx: RowContext, shared: _Shared, function: str, path: str | None) -> str:
+    """Add one aggregate column to the shared subquery; its name there."""
+    inner = shared.inner
     if function in ("count", "exists"):
         value: exp.Expr = exp.Count(this=exp.Star())
     else:
@@ -156,19 +169,48 @@ def aggregate_value(
         assert step is not None and step.column is not None
         column = exp.column(step.column, inner.walk(step.links))
         value = {"sum": exp.Sum, "min": exp.Min, "max": exp.Max}[function](this=column)
-    select = grouped(inner, source, key, [exp.alias_(value, "v", copy=False)], filters)
-    again = exp.Sum if function in ("count", "exists", "sum") else type(value)
-    select = to_owner(ctx, link, select, [], {"v": again})
+    name = f"v{shared.columns}"
+    shared.columns += 1
+    shared.grouped.append("expressions", exp.alias_(value, name, copy=False))
+    if shared.owner is not None:
+        again = exp.Sum if function in ("count", "exists", "sum") else type(value)
+        combined = again(this=exp.column(name, shared.owner_source))
+        shared.owner.append("expressions", exp.alias_(combined, name, copy=False))
+    return name
+
+
+def _shared(ctx: RowContext, link_name: str, where: list[Condition]) -> _Shared:
+    key = f"{link_name}|{[c.model_dump_json() for c in where]}"
+    found = ctx.joins.aggregates.get(key)
+    if isinstance(found, _Shared):
+        return found
+    link = ctx.current.links[link_name]
+    inner, source, pointer, filters = linked_rows(ctx, link, where, through_identity=False)
+    select = grouped(inner, source, pointer, [], filters)
+    owner, owner_source = to_owner(ctx, link, select, [], {})
     alias = ctx.alias("ag")
     ctx.join(
         f"#agg{alias}",
-        exp.Subquery(this=select, alias=exp.TableAlias(this=exp.to_identifier(alias))),
-        eq(
-            exp.column("k", alias),
-            ctx.key() if not ctx.current.is_profiles else exp.column("id", ctx.row),
+        exp.Subquery(
+            this=owner if owner is not None else select,
+            alias=exp.TableAlias(this=exp.to_identifier(alias)),
         ),
+        eq(exp.column("k", alias), exp.column(ctx.current.primary_key, ctx.row)),
     )
-    found: exp.Expr = exp.column("v", alias)
+    shared = _Shared(alias, inner, select, owner, owner_source)
+    ctx.joins.aggregates[key] = shared
+    return shared
+
+
+def aggregate_value(
+    ctx: RowContext, link_name: str, function: str, path: str | None, where: list[Condition]
+) -> exp.Expr:
+    """The aggregate per row, LEFT JOINed: COUNT/SUM default to 0, MIN/MAX to NULL.
+
+    Aggregates over the same link and `where` share one subquery (one pass).
+    """
+    shared = _shared(ctx, link_name, where)
+    found: exp.Expr = exp.column(_aggregate_column(ctx, shared, function, path), shared.alias)
     if function in ("count", "exists"):  # a SUM of counts is NUMERIC on PostgreSQL
         found = exp.Cast(this=found, to=exp.DataType.build("BIGINT"))
     if function in ("count", "exists", "sum"):
