@@ -200,7 +200,7 @@ def get_identity_secret(
     services: Services = Depends(get_services),
 ) -> Any:
     """The secret a customer's backend signs identity tokens with (JWT HS256, `sub`, `exp`)."""
-    with services.db.read() as tx:
+    with services.db.write() as tx:  # the workspace's signing key is created on first use
         key = tx.signing_key(principal.workspace_id)
     return {"algorithm": "HS256", "secret": identity_secret(key)}
 
