@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -242,3 +244,29 @@ def drain_consumers(client: TestClient) -> int:
     services = client.app.state.services  # type: ignore[attr-defined]
     copy = services.extras.get("audience_copy")
     return drain(services.db, services.clock, consumers(services.clock, copy))
+
+
+WorkerStarter = Callable[[dict[str, str]], subprocess.Popen[bytes]]
+
+
+@pytest.fixture
+def start_worker() -> Iterator[WorkerStarter]:
+    """Start `clarion worker` processes with an environment; any still running when the
+    test ends (a failed wait, a timeout) are killed, so none outlives its test."""
+    started: list[subprocess.Popen[bytes]] = []
+
+    def start(env: dict[str, str]) -> subprocess.Popen[bytes]:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "clarion.cli", "worker"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=60)

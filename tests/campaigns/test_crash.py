@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -23,6 +22,7 @@ from clarion.clock import SystemClock
 from clarion.storage.schema import campaign_recipients, campaign_runs, outbox
 from clarion.workspaces import create_workspace
 from tests.campaigns.helpers import add_profiles, template
+from tests.conftest import WorkerStarter
 
 pytestmark = pytest.mark.slow
 
@@ -37,7 +37,9 @@ def wait_until(condition: Callable[[], bool], timeout: float = 240) -> None:
         time.sleep(0.01)
 
 
-def test_sigkill_mid_run_resumes_and_queues_every_recipient_once(tmp_path: Path) -> None:
+def test_sigkill_mid_run_resumes_and_queues_every_recipient_once(
+    tmp_path: Path, start_worker: WorkerStarter
+) -> None:
     db_url = f"sqlite:///{tmp_path / 'crash.db'}"
     db = open_database(db_url)
     clock = SystemClock()
@@ -76,12 +78,7 @@ def test_sigkill_mid_run_resumes_and_queues_every_recipient_once(tmp_path: Path)
     env = {**os.environ, "CLARION_DATABASE_URL": db_url, "CLARION_LEASE_SECONDS": "1"}
 
     def worker() -> subprocess.Popen[bytes]:
-        return subprocess.Popen(
-            [sys.executable, "-m", "clarion.cli", "worker"],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        return start_worker(env)
 
     def run_state() -> tuple[str, int, int]:
         with db.read() as tx:

@@ -12,7 +12,6 @@ import os
 import random  # noqa: TID251 - the kill moments, seeded
 import re
 import subprocess
-import sys
 import threading
 import time
 from collections import Counter
@@ -30,7 +29,7 @@ from clarion.model.messages import Category, MessageIntent, MessageSource
 from clarion.model.outcomes import SourceKind
 from clarion.storage.schema import outbox
 from clarion.workspaces import create_workspace
-from tests.conftest import free_port
+from tests.conftest import WorkerStarter, free_port
 
 pytestmark = pytest.mark.slow
 
@@ -64,7 +63,9 @@ def wait_until(condition: Any, timeout: float = 300) -> None:
         time.sleep(0.02)
 
 
-def test_sigkill_at_random_moments_loses_no_email(tmp_path: Path) -> None:
+def test_sigkill_at_random_moments_loses_no_email(
+    tmp_path: Path, start_worker: WorkerStarter
+) -> None:
     inbox, smtp_port = CountingInbox(), free_port()
     controller = Controller(inbox, hostname="127.0.0.1", port=smtp_port)
     controller.start()
@@ -109,12 +110,7 @@ def test_sigkill_at_random_moments_loses_no_email(tmp_path: Path) -> None:
     }
 
     def worker() -> subprocess.Popen[bytes]:
-        return subprocess.Popen(
-            [sys.executable, "-m", "clarion.cli", "worker"],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        return start_worker(env)
 
     def unfinished() -> int:
         with db.read() as tx:

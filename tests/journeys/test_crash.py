@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import random  # noqa: TID251 - the kill moments, seeded
 import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -26,6 +25,7 @@ from clarion.journeys import lifecycle
 from clarion.model.events import NewEvent
 from clarion.storage.schema import journey_instances, outbox
 from clarion.workspaces import create_workspace
+from tests.conftest import WorkerStarter
 
 pytestmark = pytest.mark.slow
 
@@ -69,7 +69,7 @@ def wait_until(condition: Any, timeout: float = 600) -> None:
         time.sleep(0.05)
 
 
-def test_sigkill_during_a_journey_run(tmp_path: Path) -> None:
+def test_sigkill_during_a_journey_run(tmp_path: Path, start_worker: WorkerStarter) -> None:
     db_url = f"sqlite:///{tmp_path / 'journey-crash.db'}"
     db = open_database(db_url)
     clock = SystemClock()
@@ -115,12 +115,7 @@ def test_sigkill_during_a_journey_run(tmp_path: Path) -> None:
     env = {**os.environ, "CLARION_DATABASE_URL": db_url, "CLARION_LEASE_SECONDS": "1"}
 
     def worker() -> subprocess.Popen[bytes]:
-        return subprocess.Popen(
-            [sys.executable, "-m", "clarion.cli", "worker"],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        return start_worker(env)
 
     rng = random.Random(7)
     states = []

@@ -39,4 +39,5 @@ def create_workspace(db: Database, clock: Clock, name: str) -> NewWorkspace:
         workspace = tx.workspaces.create(name, now)
         write = issue_key(tx, workspace.id, KeyKind.WRITE, None, "default write key", now)
         secret = issue_key(tx, workspace.id, KeyKind.SECRET, Role.ADMIN, "admin", now)
+        tx.signing_key(workspace.id)  # made now, so that reads never have to create it
     return NewWorkspace(workspace, write.token, secret.token)
