@@ -117,6 +117,15 @@ END = {"id": "done", "type": "end"}
             "no transition leads here",
         ),
         (
+            _canvas(
+                {"id": "when", "type": "scheduler", "every": "5m", "next": "pick"},
+                _bookings({"all": []}),
+                END,
+            ),
+            "when",
+            "a canvas runs at most every 15 minutes",
+        ),
+        (
             _canvas({"id": "pick", "type": "teleport"}),
             "pick",
             "unknown activity type",

@@ -9,6 +9,7 @@ one-to-many links (see `clarion.orchestrated.sql.filters`).
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
@@ -199,6 +200,10 @@ class Wait(_Activity):
         return self
 
 
+MIN_INTERVAL = timedelta(minutes=15)
+"""The shortest `every` of a scheduler (batch runs, as the brief's product advises)."""
+
+
 class Scheduler(_Activity):
     """When the canvas runs: once `at`, or `every` interval (not below the minimum)."""
 
@@ -208,8 +213,10 @@ class Scheduler(_Activity):
 
     @model_validator(mode="after")
     def _shape(self) -> Scheduler:
-        if self.every is not None:
-            parse_duration(self.every)
+        if self.every is not None and parse_duration(self.every) < MIN_INTERVAL:
+            raise ValueError(
+                f"a canvas runs at most every {int(MIN_INTERVAL.total_seconds() // 60)} minutes"
+            )
         return self
 
 

@@ -17,6 +17,23 @@ from clarion.orchestrated.schema import SchemaSpec
 from clarion.storage.base import Tx
 
 SCHEMA_NAME = "default"
+TAGS = frozenset(
+    {
+        "build_audience",
+        "combine",
+        "deduplicate",
+        "enrich",
+        "split",
+        "change_dimension",
+        "save_audience",
+        "wait",
+        "scheduler",
+        "fork",
+        "and_join",
+        "channel",
+        "end",
+    }
+)
 
 
 def parse_schema(spec: Mapping[str, Any]) -> tuple[SchemaSpec | None, list[Problem]]:
@@ -46,7 +63,11 @@ def _by_activity(spec: Mapping[str, Any], problem: Problem) -> Problem:
     ident = raw.get("id") if isinstance(raw, dict) else None
     if not isinstance(ident, str):
         return problem
-    return Problem(ident + match.group(2), problem.message)
+    rest = match.group(2)
+    tag = rest[1:].split(".")[0].split("[")[0]
+    if tag in TAGS:  # the union's tag pydantic puts in the path
+        rest = rest[1 + len(tag) :]
+    return Problem(ident + rest, problem.message)
 
 
 def load_catalog(tx: Tx, workspace_id: str) -> Catalog:
