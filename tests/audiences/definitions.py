@@ -120,9 +120,11 @@ def _fits(op: str, values: list[Any]) -> bool:
 
 
 @st.composite
-def conditions(draw: st.DrawFn, pool: Pool, paths: list[str], scope: str) -> dict[str, Any]:
+def conditions(
+    draw: st.DrawFn, pool: Pool, paths: list[str], scope: str, ops: tuple[str, ...] = OPERATORS
+) -> dict[str, Any]:
     """`{path, op, value}` with a value the operator accepts (`scope`: trait or prop)."""
-    op = draw(uniform(list(OPERATORS)))
+    op = draw(uniform(list(ops)))
     populated = [p for p in paths if _fits(op, pool.observed.get(f"{scope}:{p}", []))]
     prefer_data = populated and draw(uniform([True, True, True, False]))
     path = draw(uniform(populated if prefer_data else paths))
@@ -183,13 +185,21 @@ def _subscribed(channel: str, group: str | None) -> dict[str, Any]:
     return {"subscribed": spec}
 
 
+DATE_OPS = tuple(op for op in OPERATORS if op in DATE_OPERATORS)
+
+
 def leaves(pool: Pool, audiences: list[str]) -> st.SearchStrategy[dict[str, Any]]:
     """Every compiled leaf kind, evenly."""
     traits = conditions(pool, [*KEYS, *KEYS, *PATHS], "trait").map(lambda c: {"trait": c})
+    dates = conditions(pool, ["d", "d", "bd", "bd", "o.d", *KEYS], "trait", DATE_OPS).map(
+        lambda c: {"trait": c}
+    )
     options = [
         traits,
         traits,
         traits,
+        dates,
+        dates,
         performed(pool),
         performed(pool),
         message_outcomes(pool),
@@ -205,6 +215,11 @@ def leaves(pool: Pool, audiences: list[str]) -> st.SearchStrategy[dict[str, Any]
     if audiences:
         options.append(st.sampled_from(audiences).map(lambda name: {"in_audience": name}))
     return uniform(options).flatmap(lambda strategy: strategy)
+
+
+def flat(pool: Pool, audiences: list[str]) -> st.SearchStrategy[Any]:
+    """`any` of several leaves: each leaf is compared on its own (see `per_node`)."""
+    return st.lists(leaves(pool, audiences), min_size=4, max_size=6).map(lambda xs: {"any": xs})
 
 
 def trees(pool: Pool, audiences: list[str], max_leaves: int = 5) -> st.SearchStrategy[Any]:

@@ -26,13 +26,16 @@ Table = dict[str, set[str]]
 """Node label -> the ids of the profiles it holds for."""
 
 
-def labelled_nodes(definitions: list[Definition]) -> list[tuple[str, NodeBase]]:
-    """The root and the leaves of every definition, labelled `d<i>:<path>`."""
+def labelled_nodes(
+    definitions: list[Definition], skip_roots: frozenset[int] = frozenset()
+) -> list[tuple[str, NodeBase]]:
+    """The leaves of every definition and the roots of those not in `skip_roots`,
+    labelled `d<i>:<path>`."""
     return [
         (f"d{i}:{path}", node)
         for i, definition in enumerate(definitions)
         for path, node in walk(definition)
-        if node is definition or not children(node)
+        if not children(node) or (node is definition and i not in skip_roots)
     ]
 
 

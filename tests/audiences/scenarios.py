@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from clarion.audiences import StaticResolver
 from clarion.model.audience import Definition, parse_audience, parse_definition
 from tests.audiences.data import Dataset
-from tests.audiences.definitions import trees
+from tests.audiences.definitions import flat, trees
 from tests.audiences.strategies import NOWS, Pool, datasets, observe, scalars
 
 
@@ -43,7 +43,7 @@ class Scenario:
 
 
 @st.composite
-def scenarios(draw: st.DrawFn, definitions: int = 4) -> Scenario:
+def scenarios(draw: st.DrawFn, trees_per_scenario: int = 2) -> Scenario:
     """A random scenario (see `tests.audiences.strategies`)."""
     now = draw(st.sampled_from(NOWS))
     pool = Pool(now, draw(st.lists(scalars(now), min_size=3, max_size=6)))
@@ -56,5 +56,11 @@ def scenarios(draw: st.DrawFn, definitions: int = 4) -> Scenario:
         "aud1": parse_audience({"name": "aud1", "definition": nested}),
     }
     resolver = StaticResolver(audiences, {g.name: g for g in dataset.groups})
-    raw = draw(st.lists(trees(pool, ["aud0", "aud1"]), min_size=definitions, max_size=definitions))
+    names = ["aud0", "aud1"]
+    raw = [
+        draw(flat(pool, names)),
+        *draw(
+            st.lists(trees(pool, names), min_size=trees_per_scenario, max_size=trees_per_scenario)
+        ),
+    ]
     return Scenario(now, dataset, resolver, [(d, parse_definition(d)) for d in raw])

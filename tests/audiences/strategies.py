@@ -38,7 +38,7 @@ EDGES = list(
 )
 """Offsets from `now` on window edges (Hypothesis favours the first: 30 days ago)."""
 
-KEYS = ["a", "b", "n", "ключ", "x y", "0", "d"]
+KEYS = ["a", "b", "n", "ключ", "x y", "0", "d", "bd"]
 PATHS = [*KEYS, "o.a", "o.0", "o.d", "a.b", "missing", "o.o.a"]
 PROPERTY_KEYS = ["total", "a", "d", "source_kind", "source_name", "template", "channel"]
 EVENTS = ["Order Completed", "Signed Up", "message.delivered", "message.opened", "message.sent"]
@@ -154,13 +154,21 @@ def instant_neighbours(text: str) -> list[str]:
     return near
 
 
+@functools.cache
+def birthdays(now: int) -> st.SearchStrategy[str]:
+    """Birthday strings for `now` (one strategy per `now`)."""
+    return _birthdays(now)
+
+
 @st.composite
-def birthdays(draw: st.DrawFn, now: int) -> str:
+def _birthdays(draw: st.DrawFn, now: int) -> str:
     """A date of an earlier year whose month and day fall near `now`'s (29 February too)."""
     today = from_micros(now).date()
     year = draw(st.sampled_from([1992, 1900, 2000, 1987, 2001, 1968]))
     nearby = today + timedelta(days=draw(st.integers(-3, 9)))
-    month, day = draw(st.sampled_from([(nearby.month, nearby.day), (2, 29), (2, 28), (3, 1)]))
+    month, day = draw(
+        st.sampled_from([(nearby.month, nearby.day), (2, 29), (2, 29), (2, 28), (3, 1)])
+    )
     if month == 2 and day == 29 and year % 4:
         year = 1992
     return f"{year:04d}-{month:02d}-{day:02d}" + draw(st.sampled_from(["", "T23:30:00-05:00"]))
@@ -296,7 +304,9 @@ def observe(dataset: Dataset) -> dict[str, list[Any]]:
 
 
 def _value(pool: Pool, key: str) -> st.SearchStrategy[Any]:
-    """Key `d` holds date strings (valid or not); the others anything, dates included."""
+    """Key `d` holds date strings (valid or not), `bd` birthdays; the others anything."""
+    if key == "bd":
+        return birthdays(pool.now)
     return instants(pool.now) if key == "d" else pool.json()
 
 
