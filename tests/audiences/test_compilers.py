@@ -138,7 +138,7 @@ def test_an_unknown_dialect_is_refused_with_the_known_ones() -> None:
         compile_sql(parse_definition({"all": []}), "oracle", "ws", NOW)
 
 
-def test_references_are_inlined_and_cycles_unknown_and_list_audiences_refused() -> None:
+def test_references_are_inlined_and_cycles_and_unknown_refused() -> None:
     resolver = StaticResolver(
         {
             "a": parse_audience({"name": "a", "definition": {"in_audience": "b"}}),
@@ -162,8 +162,13 @@ def test_references_are_inlined_and_cycles_unknown_and_list_audiences_refused() 
             UnknownAudience, match=r"definition\.not\.in_audience: no audience named 'ghost'"
         ):
             compile_one(parse_definition({"not": {"in_audience": "ghost"}}))
-        with pytest.raises(NotCompilable, match="'uploaded' is a list audience"):
-            compile_one(parse_definition({"in_audience": "uploaded"}))
+    # A list audience's members are stored: SQL reads them; the evaluator cannot.
+    listed = compile_sql(
+        parse_definition({"in_audience": "uploaded"}), "sqlite", "ws", NOW, resolver
+    )
+    assert '"audience_members"' in listed.sql and "uploaded" in listed.params.values()
+    with pytest.raises(NotCompilable, match="'uploaded' is a list audience"):
+        compile_definition(parse_definition({"in_audience": "uploaded"}), resolver)
 
 
 def test_count_helpers_give_exact_counts_on_every_engine(engines: Engines) -> None:

@@ -19,6 +19,7 @@ from clarion.orchestrated.canvas import Channel, Split
 from clarion.orchestrated.catalog import Catalog
 from clarion.orchestrated.documents import SCHEMA_NAME, parse_canvas, parse_schema
 from clarion.orchestrated.planner import build_plan
+from clarion.orchestrated.saving import list_audience_problem, save_activities
 from clarion.orchestrated.template_columns import missing_columns, row_paths
 from clarion.storage.base import Tx
 
@@ -76,6 +77,23 @@ def _channel_problems(
     return problems
 
 
+def _save_problems(spec: Any, ctx: ValidationContext) -> list[Problem]:
+    """Saved audiences are list audiences (made on the first run), each saved once."""
+    problems = []
+    seen: set[str] = set()
+    for activity in save_activities(spec):
+        if activity.audience in seen:
+            problems.append(
+                Problem(f"{activity.id}.audience", f"{activity.audience!r} is saved twice")
+            )
+        seen.add(activity.audience)
+        found = ctx.find(Ref("audience", activity.audience))
+        problem = list_audience_problem(activity.id, activity.audience, found)
+        if problem is not None:
+            problems.append(problem)
+    return problems
+
+
 class CanvasKind(DocumentKind):
     """An orchestrated campaign's canvas."""
 
@@ -95,7 +113,7 @@ class CanvasKind(DocumentKind):
         plan, problems = build_plan(parsed, catalog)
         if plan is None:
             return problems
-        return _channel_problems(parsed, plan, catalog, ctx)
+        return _channel_problems(parsed, plan, catalog, ctx) + _save_problems(parsed, ctx)
 
     def references(self, spec: Mapping[str, Any]) -> list[Ref]:
         parsed, _problems = parse_canvas(spec)

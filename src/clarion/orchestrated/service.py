@@ -36,6 +36,7 @@ from clarion.orchestrated.graph import transitions
 from clarion.orchestrated.optimize import optimize
 from clarion.orchestrated.plan import Plan, Recipients
 from clarion.orchestrated.planner import build_plan
+from clarion.orchestrated.saving import save_activities, save_audience, working_profiles
 from clarion.orchestrated.sending import chunk_rows, intents_for, number_recipients
 from clarion.orchestrated.sources.base import DataSource
 from clarion.orchestrated.sources.registry import SourceRegistry
@@ -309,6 +310,7 @@ class CanvasService:
             flows, eligible = counts_of(prepared.plan, executor.count_all())
             if run.state.get("compared_with"):
                 differences = self._differences(run, flows, eligible)
+        saved = self._save_audiences(run, prepared, executor)
         sending = {}
         for activity_id, key in prepared.plan.channels.items():
             numbered = f"{executor.tables[key]}_r{run.id.replace('-', '')[-8:]}"
@@ -322,11 +324,25 @@ class CanvasService:
             "freshness": freshness,
             "engine": prepared.source.engine.name,
             "differences": differences,
+            "saved": saved,
             "sending": sending,
         }
         run.status, run.updated_at = "sending", self.clock.now()
         with self.db.write() as tx:
             tx.canvases.save_run(run, lease_us=to_micros(run.updated_at) + self.lease_us)
+
+    def _save_audiences(
+        self, run: CanvasRun, prepared: Prepared, executor: Executor
+    ) -> dict[str, Any]:
+        """Store each save_audience activity's profiles (before anything is sent)."""
+        saved = {}
+        for activity in save_activities(prepared.spec):
+            members = working_profiles(executor, activity.id)
+            with self.db.write() as tx:
+                saved[activity.id] = save_audience(
+                    tx, run.workspace_id, activity, members, run.canvas_name, self.clock.now()
+                )
+        return saved
 
     def _differences(
         self, run: CanvasRun, flows: dict[str, int], eligible: dict[str, int]
@@ -468,6 +484,7 @@ def render_run(run: CanvasRun) -> dict[str, Any]:
         "calculation": state.get("calculation"),
         "compared_with": state.get("compared_with"),
         "differences": state.get("differences", {}),
+        "saved": state.get("saved", {}),
         "freshness": state.get("freshness"),
         "engine": state.get("engine"),
         "error": run.error,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from clarion.audiences.resolver import inline
-from clarion.audiences.sql.build import all_of, any_of, negate
+from clarion.audiences.sql.build import all_of, any_of, eq, in_query, negate, query, table
 from clarion.audiences.sql.context import SQL_COMPILERS, SqlContext, compile_node
 from clarion.model.audience_nodes import AllNode, AnyNode, InAudienceNode, NotNode
 
@@ -32,8 +32,26 @@ def compile_not(node: NotNode, path: str, ctx: SqlContext) -> exp.Expr:
 
 @SQL_COMPILERS.register("in_audience")
 def compile_in_audience(node: InAudienceNode, path: str, ctx: SqlContext) -> exp.Expr:
-    """Membership of another audience: its definition, inlined."""
+    """Membership of another audience: its definition, inlined; a list audience (uploaded,
+    or saved by a canvas) has no definition, so its stored members are read instead."""
     name = node.in_audience.name
     here = f"{path}.in_audience"
+    found = ctx.resolver.audience(name)
+    if found is not None and found.type == "list":
+        return _stored_members(name, ctx)
     definition = inline(ctx.resolver, name, here, ctx.stack)
     return compile_node(definition, f"{here}->{name}.definition", ctx.inside(name))
+
+
+def _stored_members(name: str, ctx: SqlContext) -> exp.Expr:
+    """`p.id IN (the list audience's rows of audience_members)`."""
+    m = ctx.alias("m")
+    rows = query(
+        [exp.column("profile_id", m)],
+        table("audience_members", m),
+        where=[
+            eq(exp.column("workspace_id", m), ctx.workspace),
+            eq(exp.column("audience", m), ctx.params.add(name)),
+        ],
+    )
+    return in_query(ctx.profile_id, rows)

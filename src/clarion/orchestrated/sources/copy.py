@@ -28,8 +28,9 @@ COPIED: tuple[Table, ...] = (
     schema.address_subscriptions,
     schema.suppressions,
     schema.events,
+    schema.audience_members,
 )
-"""What canvas SQL may read of Clarion's own tables."""
+"""What canvas SQL may read of Clarion's own tables (list audiences' members included)."""
 
 
 def column_kind(column_type: Any) -> str:

@@ -23,6 +23,7 @@ COPYABLE = frozenset(
         "address_subscriptions",
         "suppressions",
         "events",
+        "audience_members",
     }
 )
 
