@@ -18,7 +18,8 @@ from clarion.storage.schema import (
     journey_timers,
     journey_waits,
 )
-from clarion.storage.sql.dialect import adding, upsert
+from clarion.storage.sql.bulk import BulkInsert
+from clarion.storage.sql.dialect import upsert
 
 
 def _state(row: Any) -> JourneyState:
@@ -30,6 +31,50 @@ def _state(row: Any) -> JourneyState:
         dict(row.pinned),
         row.published_at,
     )
+
+
+_SAVE = BulkInsert(
+    journey_instances,
+    (
+        "id",
+        "workspace_id",
+        "journey",
+        "version",
+        "profile_id",
+        "status",
+        "node",
+        "state",
+        "entered_at",
+        "updated_at",
+    ),
+    ("id",),
+    update=("status", "node", "state", "updated_at", "version", "profile_id"),
+)
+_WAITS = BulkInsert(
+    journey_waits, ("instance_id", "event", "workspace_id", "profile_id"), ("instance_id", "event")
+)
+_SCHEDULE = BulkInsert(
+    journey_timers,
+    (
+        "instance_id",
+        "key",
+        "workspace_id",
+        "profile_id",
+        "due_at",
+        "kind",
+        "payload",
+        "attempts",
+        "lease_until",
+    ),
+    ("instance_id", "key"),
+    update=("due_at", "kind", "payload", "attempts", "lease_until"),
+)
+_COUNT = BulkInsert(
+    journey_stats,
+    ("workspace_id", "journey", "version", "node", "counter", "value"),
+    ("workspace_id", "journey", "version", "node", "counter"),
+    add="value",
+)
 
 
 class SqlJourneys:
@@ -232,63 +277,68 @@ class SqlJourneys:
         """Store instances (their JSON state) and what they wait for."""
         if not rows:
             return
-        self._conn.execute(
-            upsert(
-                self._dialect,
-                journey_instances,
-                ["id"],
-                ["status", "node", "state", "updated_at", "version", "profile_id"],
-            ),
+        _SAVE.execute(
+            self._conn,
             [
-                {
-                    "id": s["id"],
-                    "workspace_id": s["workspace_id"],
-                    "journey": s["journey"],
-                    "version": s["version"],
-                    "profile_id": s["profile_id"],
-                    "status": s["status"],
-                    "node": s["node"],
-                    "state": s,
-                    "entered_at": s["entered_us"],
-                    "updated_at": now_us,
-                }
+                (
+                    s["id"],
+                    s["workspace_id"],
+                    s["journey"],
+                    s["version"],
+                    s["profile_id"],
+                    s["status"],
+                    s["node"],
+                    s,
+                    s["entered_us"],
+                    now_us,
+                )
                 for s in rows
             ],
         )
         ids = [s["id"] for s in rows]
-        self._conn.execute(delete(journey_waits).where(journey_waits.c.instance_id.in_(ids)))
+        for start in range(0, len(ids), 500):
+            self._conn.execute(
+                delete(journey_waits).where(
+                    journey_waits.c.instance_id.in_(ids[start : start + 500])
+                )
+            )
         waits = [
-            {
-                "instance_id": s["id"],
-                "event": name,
-                "workspace_id": s["workspace_id"],
-                "profile_id": s["profile_id"],
-            }
+            (s["id"], name, s["workspace_id"], s["profile_id"])
             for s in rows
             if s.get("waiting") and s["status"] == "waiting"
-            for name in s["waiting"].get("events", [])
+            for name in dict.fromkeys(s["waiting"].get("events", []))
         ]
-        if waits:
-            self._conn.execute(journey_waits.insert(), waits)
+        _WAITS.execute(self._conn, waits)
         done = [s["id"] for s in rows if s["status"] in ("completed", "exited")]
-        if done:
-            self._conn.execute(delete(journey_timers).where(journey_timers.c.instance_id.in_(done)))
+        for start in range(0, len(done), 500):
+            self._conn.execute(
+                delete(journey_timers).where(
+                    journey_timers.c.instance_id.in_(done[start : start + 500])
+                )
+            )
 
     # --- timers ------------------------------------------------------------------
 
     def schedule(self, rows: Sequence[dict[str, Any]]) -> None:
         """Timers (or HTTP calls): dicts of instance_id, key, workspace_id, profile_id,
         due_at, kind, payload."""
-        if rows:
-            self._conn.execute(
-                upsert(
-                    self._dialect,
-                    journey_timers,
-                    ["instance_id", "key"],
-                    ["due_at", "kind", "payload", "attempts", "lease_until"],
-                ),
-                [{**r, "attempts": 0, "lease_until": None} for r in rows],
-            )
+        _SCHEDULE.execute(
+            self._conn,
+            [
+                (
+                    r["instance_id"],
+                    r["key"],
+                    r["workspace_id"],
+                    r["profile_id"],
+                    r["due_at"],
+                    r["kind"],
+                    r["payload"],
+                    0,
+                    None,
+                )
+                for r in rows
+            ],
+        )
 
     def claim_due(
         self, kinds: Sequence[str], limit: int, before_us: int, now_us: int, lease_us: int
@@ -350,28 +400,7 @@ class SqlJourneys:
         for ws, journey, version, node, counter, delta in rows:
             key = (ws, journey, version, node, counter)
             totals[key] = totals.get(key, 0) + delta
-        if not totals:
-            return
-        stmt = adding(
-            self._dialect,
-            journey_stats,
-            ["workspace_id", "journey", "version", "node", "counter"],
-            "value",
-        )
-        self._conn.execute(
-            stmt,
-            [
-                {
-                    "workspace_id": ws,
-                    "journey": journey,
-                    "version": version,
-                    "node": node,
-                    "counter": counter,
-                    "value": delta,
-                }
-                for (ws, journey, version, node, counter), delta in totals.items()
-            ],
-        )
+        _COUNT.execute(self._conn, [(*key, delta) for key, delta in totals.items()])
 
     def stats(self, workspace_id: str, journey: str) -> builtins.list[tuple[int, str, str, int]]:
         rows = self._conn.execute(
