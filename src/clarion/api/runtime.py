@@ -138,7 +138,7 @@ def build_runtime(
     copy = DuckDbCopy(settings.duckdb_copy) if settings.duckdb_copy else None
     services.extras["audience_copy"] = copy
     database_url = db.engine.url.render_as_string(hide_password=False)
-    sources = SourceRegistry(db, clock, database_url, data_dir_for(database_url))
+    sources = SourceRegistry(db, clock, database_url, data_dir_for(database_url), profile_copy=copy)
     canvases = CanvasLoop(CanvasService(db, clock, sources))
     services.extras["canvases"] = canvases.service
     services.extras["wake_canvases"] = canvases.wake

@@ -86,6 +86,12 @@ class DuckDbCopy:
             finally:
                 con.close()
 
+    @contextmanager
+    def held(self) -> Iterator[Path]:
+        """The file, while no unit of work of this process uses it (to attach it read-only)."""
+        with self._lock:
+            yield self.path
+
     def position(self, con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
         row = con.execute("SELECT txid, seq FROM copy_position WHERE id = 1").fetchone()
         return (int(row[0]), int(row[1])) if row else (0, 0)

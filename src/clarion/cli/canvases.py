@@ -39,14 +39,22 @@ def counts_table(found: dict[str, Any]) -> Table:
     return table
 
 
+def freshness_line(found: dict[str, Any]) -> str:
+    """How current the profiles the counts read were."""
+    fresh = found.get("freshness") or {}
+    as_of = fresh.get("profiles_as_of")
+    when = "live" if fresh.get("live") else f"as of {as_of}" if as_of else "never synced"
+    last = f", newest event received {fresh['last_event_at']}" if fresh.get("last_event_at") else ""
+    return f"profiles: {fresh.get('profiles')} ({when}{last})"
+
+
 @app.command("calculate")
 def calculate(name: str, url: str | None = UrlOption) -> None:
     """Exact counts on every transition (nothing is sent)."""
     with client(url) as http:
         found = _ok(http.post(_path(name, "calculate")))
     console.print(counts_table(found))
-    fresh = found.get("freshness") or {}
-    console.print(f"profiles: {fresh.get('profiles')} ({fresh.get('profiles_as_of') or 'live'})")
+    console.print(freshness_line(found))
 
 
 @app.command("run")
@@ -83,6 +91,7 @@ def run(
     if current.get("error"):
         fail(current["error"])
     console.print(counts_table(current))
+    console.print(freshness_line(current))
 
 
 @data_app.command("load")

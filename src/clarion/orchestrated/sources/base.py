@@ -24,11 +24,16 @@ class Freshness:
     """How current the profile data a source reads is: when it was copied, and how."""
 
     copied_at: datetime | None
-    """None when the source reads Clarion's tables directly (always current)."""
+    """None when the source reads Clarion's tables directly, or a copy never synced."""
     how: str
+    last_event_at: datetime | None = None
+    """When read from the copy kept from the log: the newest event it had received."""
+    live: bool = False
+    """Clarion's own tables, read in place (always current)."""
 
     def as_json(self) -> dict[str, Any]:
-        return {"profiles_as_of": self.copied_at, "profiles": self.how}
+        found = {"profiles_as_of": self.copied_at, "profiles": self.how, "live": self.live}
+        return found | ({"last_event_at": self.last_event_at} if self.last_event_at else {})
 
 
 class ProfileProvider(Protocol):

@@ -1,10 +1,9 @@
 """Profiles, identities, consent and suppressions copied from Clarion's store.
 
-The audience issue keeps a DuckDB copy of profiles, events and consent current
-from the log; until a source can read that copy, `StoreCopy` is the
-`ProfileProvider` behind the same interface: at each calculation or run it
-copies the workspace's rows from the store into the source (freshness: the copy
-time). PostgreSQL in Clarion's own database needs no copy (`DirectTables`).
+Without the DuckDB copy the audience issue keeps current from the log (see
+`maintained`), `StoreCopy` is the `ProfileProvider`: at each calculation or
+run it copies the workspace's rows from the store into the source (freshness:
+the copy time). PostgreSQL in Clarion's own database needs no copy (`DirectTables`).
 """
 
 from __future__ import annotations
@@ -64,8 +63,15 @@ class StoreCopy:
 
     def provide(self, source: DataSource, workspace_id: str) -> Freshness:
         now = self.clock.now()
+        self.provide_tables(source, workspace_id, COPIED)
+        return Freshness(now, "copied from Clarion's store when the computation started")
+
+    def provide_tables(
+        self, source: DataSource, workspace_id: str, tables: tuple[Table, ...]
+    ) -> None:
+        """Copy these tables' rows of the workspace into the source."""
         with self.db.read() as tx:
-            for table in COPIED:
+            for table in tables:
                 kinds = [(c.name, column_kind(c.type)) for c in table.columns]
                 rows = tx.canvases.table_rows(workspace_id, table.name, [n for n, _ in kinds])
                 converted = (
@@ -73,11 +79,10 @@ class StoreCopy:
                     for row in rows
                 )
                 source.put_rows(table.name, kinds, converted)
-        return Freshness(now, "copied from Clarion's store when the computation started")
 
 
 class DirectTables:
     """Clarion's own tables, read in place (PostgreSQL in the same database)."""
 
     def provide(self, source: DataSource, workspace_id: str) -> Freshness:
-        return Freshness(None, "read directly from Clarion's database (current)")
+        return Freshness(None, "read directly from Clarion's database (current)", live=True)

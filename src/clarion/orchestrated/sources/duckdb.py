@@ -8,7 +8,8 @@ identities and consent are copied in under their own names; work tables are
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +47,12 @@ class DuckDbSource:
         if threads:
             self.con.execute(f"SET threads = {int(threads)}")
         self._lock = threading.RLock()
+
+    @contextmanager
+    def exclusive(self) -> Iterator[None]:
+        """Several statements with no other thread's in between."""
+        with self._lock:
+            yield
 
     def table_of(self, name: str, alias: str) -> exp.Expr:
         return table(name, alias)

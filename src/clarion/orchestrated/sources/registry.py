@@ -6,11 +6,13 @@ import os
 import threading
 from pathlib import Path
 
+from clarion.audiences.copy import DuckDbCopy
 from clarion.clock import Clock
 from clarion.orchestrated.errors import DataSourceError
 from clarion.orchestrated.schema import SourceSpec
 from clarion.orchestrated.sources.base import DataSource, ProfileProvider
 from clarion.orchestrated.sources.copy import DirectTables, StoreCopy
+from clarion.orchestrated.sources.maintained import MaintainedCopy
 from clarion.storage.base import Database
 
 
@@ -25,8 +27,18 @@ def data_dir_for(database_url: str) -> Path:
 class SourceRegistry:
     """Opens (and keeps) each workspace's source; the profile provider that goes with it."""
 
-    def __init__(self, db: Database, clock: Clock, database_url: str, data_dir: Path) -> None:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        database_url: str,
+        data_dir: Path,
+        *,
+        profile_copy: DuckDbCopy | None = None,
+    ) -> None:
         self.db, self.clock = db, clock
+        self.profile_copy = profile_copy
+        """The DuckDB copy kept from the log (`CLARION_DUCKDB_COPY`), when there is one."""
         self.database_url = database_url
         self.data_dir = data_dir
         self._open: dict[tuple[str, str], DataSource] = {}
@@ -60,10 +72,14 @@ class SourceRegistry:
             return self._open[key]
 
     def provider(self, spec: SourceSpec) -> ProfileProvider:
-        """How the source sees profiles: in place in Clarion's own PostgreSQL, else a copy."""
+        """How the source sees profiles: in place in Clarion's own PostgreSQL, from the
+        copy kept from the log in DuckDB when it is kept, else copied from the store."""
         if spec.engine == "postgresql" and spec.url_env is None:
             return DirectTables()
-        return StoreCopy(self.db, self.clock)
+        store = StoreCopy(self.db, self.clock)
+        if spec.engine == "duckdb" and self.profile_copy is not None:
+            return MaintainedCopy(self.profile_copy, store)
+        return store
 
     def close(self) -> None:
         """Close every open source."""
