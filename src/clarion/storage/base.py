@@ -92,6 +92,16 @@ class Appended:
 
 
 @dataclass(frozen=True, slots=True)
+class EventFacts:
+    """What conditions on past events read of one `track` event (no payload: cheap to load)."""
+
+    profile_id: str
+    event: str
+    timestamp_us: int
+    properties: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
 class ConsumerBatch:
     """Events handed to a consumer, with what is needed to advance its cursor.
 
@@ -162,6 +172,12 @@ class EventLog(Protocol):
         self, workspace_id: str, profile_ids: Sequence[str], names: Sequence[str]
     ) -> dict[str, builtins.list[LoggedEvent]]:
         """The events of these names of several profiles, oldest first, per profile."""
+        ...
+
+    def tracks(
+        self, workspace_id: str, profile_ids: Sequence[str], names: Sequence[str]
+    ) -> dict[str, builtins.list[EventFacts]]:
+        """The `track` events of these names of several profiles, oldest first, per profile."""
         ...
 
     def watermark(self, consumer: str, partition: int = 0) -> int | None:
@@ -590,6 +606,16 @@ class AudienceRepo(Protocol):
     ) -> None: ...
 
     def remove(self, workspace_id: str, audience: str, profile_ids: Sequence[str]) -> None: ...
+
+    def change(
+        self,
+        workspace_id: str,
+        entered: Sequence[tuple[str, str]],
+        exited: Sequence[tuple[str, str]],
+        since_us: int,
+    ) -> None:
+        """Add the `(audience, profile)` pairs `entered` and remove `exited`, in bulk."""
+        ...
 
     def drop(self, workspace_id: str, audience: str) -> None: ...
 

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from clarion.audiences.membership.index import AudienceIndex
 from clarion.audiences.memory import AddressState, EventView, ProfileView
+from clarion.audiences.semantics import TRACK
 from clarion.clock import to_micros
 from clarion.ids import new_id
 from clarion.model.consent import ConsentState
@@ -24,7 +25,7 @@ def views(
     records = tx.profiles.load(workspace_id, profile_ids)
     needs = [index.audiences[a].needs for a in audiences if a in index.audiences]
     names = sorted({e for n in needs for e in n.events})
-    events = tx.events.named(workspace_id, list(records), names) if names else {}
+    events = tx.events.tracks(workspace_id, list(records), names) if names else {}
     consent = any(n.consent_channels for n in needs)
     states = tx.consent.profile_states_many(workspace_id, list(records)) if consent else {}
     by_address: dict[str, dict[str, list[ConsentState]]] = {}
@@ -50,7 +51,7 @@ def views(
             sorted(record.identities),
             {(s.channel, s.group): s.status.value for s in states.get(pid, [])},
             addresses,
-            [EventView.of(e) for e in events.get(pid, [])],
+            [EventView(TRACK, e.event, e.timestamp_us, e.properties) for e in events.get(pid, ())],
             record.timezone,
         )
     return found
@@ -73,8 +74,8 @@ def reevaluate(
     current = tx.audiences.memberships(workspace_id, list(wanted))
     planned = tx.audiences.timers(workspace_id, list(wanted))
     events: list[NewEvent] = []
-    entered: dict[str, list[str]] = {}
-    exited: dict[str, list[str]] = {}
+    entered: list[tuple[str, str]] = []
+    exited: list[tuple[str, str]] = []
     timers: list[tuple[str, str, str, int]] = []
     cancels: list[tuple[str, str, str]] = []
     for pid, names in wanted.items():
@@ -84,7 +85,7 @@ def reevaluate(
             member = view is not None and audience.compiled.holds(view, now_us)
             was = name in current.get(pid, set())
             if member != was:
-                (entered if member else exited).setdefault(name, []).append(pid)
+                (entered if member else exited).append((name, pid))
                 kind = "audience.entered" if member else "audience.exited"
                 events.append(
                     NewEvent(
@@ -103,10 +104,7 @@ def reevaluate(
                 timers.append((workspace_id, name, pid, due))
             elif due is None and before is not None:
                 cancels.append((workspace_id, name, pid))
-    for name, pids in entered.items():
-        tx.audiences.add(workspace_id, name, pids, now_us)
-    for name, pids in exited.items():
-        tx.audiences.remove(workspace_id, name, pids)
+    tx.audiences.change(workspace_id, entered, exited, now_us)
     if events:
         tx.events.append(workspace_id, events, now)
     tx.audiences.schedule(timers)

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from clarion.audiences.dependencies import Dependencies, dependencies
 from clarion.audiences.errors import AudienceCompileError
 from clarion.audiences.kind import TxResolver
+from clarion.audiences.membership.relevance import event_filters
 from clarion.audiences.memory import CompiledAudience, compile_definition
-from clarion.model.audience import parse_audience
+from clarion.model.audience import Definition, parse_audience
 from clarion.model.events import LoggedEvent
 from clarion.storage.base import Page, Tx
 
@@ -32,6 +33,7 @@ class AudienceIndex:
     def __init__(self, tx: Tx, workspace_id: str) -> None:
         self.resolver = TxResolver(tx, workspace_id)
         self.audiences: dict[str, LiveAudience] = {}
+        definitions: dict[str, Definition] = {}
         for doc in tx.documents.list(workspace_id, "audience", Page(limit=100_000)):
             try:
                 spec = parse_audience(doc.spec)
@@ -40,10 +42,15 @@ class AudienceIndex:
                 compiled = compile_definition(spec.definition, self.resolver)
             except (AudienceCompileError, ValueError):
                 continue  # not compilable in memory (e.g. it references a list audience)
+            definitions[doc.name] = spec.definition
             self.audiences[doc.name] = LiveAudience(
                 doc.name, doc.version, compiled, dependencies(spec.definition, self.resolver)
             )
         self._by_event: dict[str, set[str]] = {}
+        self._filters = {
+            name: event_filters(spec, self.resolver) for name, spec in definitions.items()
+        }
+        self._by_signature: dict[tuple[object, ...], frozenset[str]] = {}
         for name, audience in self.audiences.items():
             for event_name in audience.needs.events:
                 self._by_event.setdefault(event_name, set()).add(name)
@@ -54,10 +61,36 @@ class AudienceIndex:
             return set(self.audiences)
         plain_track = event.type == "track" and event.event not in _SPECIAL
         if plain_track and "consent" not in (event.payload.get("context") or {}):
-            return set(self._by_event.get(event.event or "", ()))  # only the event can matter
-        return {
-            name for name, audience in self.audiences.items() if concerns(audience.needs, event)
-        }
+            name = event.event or ""  # only the event can matter, and only if a `where` lets it
+            return {a for a in self._by_event.get(name, ()) if self._passes(a, name, event)}
+        key = _signature(event)
+        found = self._by_signature.get(key)
+        if found is None:
+            found = frozenset(
+                name for name, audience in self.audiences.items() if concerns(audience.needs, event)
+            )
+            self._by_signature[key] = found
+        return set(found)
+
+    def _passes(self, audience: str, name: str, event: LoggedEvent) -> bool:
+        """Whether the event's properties pass some `where` the audience has on `name`."""
+        test = self._filters[audience].get(name)
+        return test is None or test(event.properties)
+
+
+def _signature(event: LoggedEvent) -> tuple[object, ...]:
+    """Everything of an event that `concerns` reads: equal signatures concern the same
+    audiences (identifies with the same trait keys, for one)."""
+    context = event.payload.get("context") or {}
+    traits = event.payload.get("traits") if event.type == "identify" else None
+    audience = event.properties.get("audience") if event.event in _SPECIAL else None
+    return (
+        event.type,
+        event.event,
+        "consent" in context,
+        audience if isinstance(audience, str) else None,  # other values name no audience
+        frozenset(map(str, traits)) if isinstance(traits, dict) else None,
+    )
 
 
 def concerns(needs: Dependencies, event: LoggedEvent) -> bool:

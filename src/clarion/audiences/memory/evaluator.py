@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from clarion.audiences.memory import events, logic, profile_nodes  # noqa: F401 - registration
-from clarion.audiences.memory.compiler import Compiled, MemoryContext, compile_node
+from clarion.audiences.memory.compiler import Compiled, MemoryContext, compile_node, never
 from clarion.audiences.memory.profile import ProfileView
 from clarion.audiences.resolver import NO_REFERENCES, Resolver
 from clarion.audiences.time_rules import as_micros
@@ -30,6 +30,8 @@ class CompiledAudience:
         Only new data (events, traits, consent) changes membership before that
         instant; the instant itself may turn out to change nothing (re-evaluate then).
         """
+        if self.root.changes is never:
+            return None
         at = as_micros(now)
         later = [t for t in self.root.changes(profile, at) if t > at]
         return min(later) if later else None

@@ -7,45 +7,58 @@ from itertools import chain
 
 from clarion.audiences.memory.compiler import (
     MEMORY_COMPILERS,
+    ChangeInstants,
     Compiled,
     MemoryContext,
     compile_node,
+    never,
 )
 from clarion.audiences.memory.profile import ProfileView
 from clarion.audiences.resolver import inline
 from clarion.model.audience_nodes import AllNode, AnyNode, InAudienceNode, NotNode
 
 
-def _union(parts: list[Compiled]) -> Compiled:
-    def changes(profile: ProfileView, now: int) -> Iterable[int]:
-        return chain.from_iterable(part.changes(profile, now) for part in parts)
+def _union(parts: list[Compiled]) -> ChangeInstants:
+    timed = [part.changes for part in parts if part.changes is not never]
+    if not timed:
+        return never  # lets the evaluator skip `next_change` for audiences time cannot change
 
-    return Compiled(lambda profile, now: True, changes)
+    def changes(profile: ProfileView, now: int) -> Iterable[int]:
+        return chain.from_iterable(part(profile, now) for part in timed)
+
+    return changes
 
 
 @MEMORY_COMPILERS.register("all")
 def compile_all(node: AllNode, path: str, ctx: MemoryContext) -> Compiled:
     """True when every child is."""
     parts = [compile_node(child, f"{path}.all[{i}]", ctx) for i, child in enumerate(node.all)]
-    return Compiled(
-        lambda profile, now: all(p.holds(profile, now) for p in parts), _union(parts).changes
-    )
+    tests = [part.holds for part in parts]
+
+    def holds(profile: ProfileView, now: int) -> bool:
+        return all(test(profile, now) for test in tests)
+
+    return Compiled(holds, _union(parts))
 
 
 @MEMORY_COMPILERS.register("any")
 def compile_any(node: AnyNode, path: str, ctx: MemoryContext) -> Compiled:
     """True when some child is."""
     parts = [compile_node(child, f"{path}.any[{i}]", ctx) for i, child in enumerate(node.any)]
-    return Compiled(
-        lambda profile, now: any(p.holds(profile, now) for p in parts), _union(parts).changes
-    )
+    tests = [part.holds for part in parts]
+
+    def holds(profile: ProfileView, now: int) -> bool:
+        return any(test(profile, now) for test in tests)
+
+    return Compiled(holds, _union(parts))
 
 
 @MEMORY_COMPILERS.register("not")
 def compile_not(node: NotNode, path: str, ctx: MemoryContext) -> Compiled:
     """True when the child is not."""
     part = compile_node(node.not_, f"{path}.not", ctx)
-    return Compiled(lambda profile, now: not part.holds(profile, now), part.changes)
+    test = part.holds
+    return Compiled(lambda profile, now: not test(profile, now), part.changes)
 
 
 @MEMORY_COMPILERS.register("in_audience")

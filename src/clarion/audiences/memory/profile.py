@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from clarion.audiences.semantics import TRACK
 from clarion.model.events import LoggedEvent
 
 
@@ -50,3 +51,12 @@ class ProfileView:
     address_states: Sequence[AddressState] = ()
     events: Sequence[EventView] = ()
     timezone: str | None = None
+    tracks: Mapping[str, Sequence[EventView]] = field(init=False, repr=False, compare=False)
+    """The `track` events by name, oldest first as in `events` (event nodes read only these)."""
+
+    def __post_init__(self) -> None:
+        tracks: dict[str, list[EventView]] = {}
+        for event in self.events:
+            if event.type == TRACK and event.event is not None:
+                tracks.setdefault(event.event, []).append(event)
+        object.__setattr__(self, "tracks", tracks)

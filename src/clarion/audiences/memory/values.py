@@ -83,33 +83,43 @@ def equals(value: Any, expected: Any) -> bool:
     return isinstance(value, str) and value == expected
 
 
-def _ordered(op: str, value: Any, bound: Any) -> bool:
+def _equality(expected: Any) -> Callable[[Any], bool]:
+    """`equals(v, expected)` with the type dispatch on `expected` done once."""
+    if isinstance(expected, bool):
+        return lambda v: isinstance(v, bool) and v == expected
+    if isinstance(expected, int | float):
+        wanted = float(expected)
+
+        def number_equals(v: Any) -> bool:
+            number = as_double(v)
+            return number is not None and number == wanted
+
+        return number_equals
+    return lambda v: isinstance(v, str) and v == expected
+
+
+def _ordering(op: str, bound: Any) -> Callable[[Any], bool]:
+    """`_ordered(op, v, bound)` with the dispatch on `op` and `bound` done once."""
+    compare: Callable[[Any, Any], bool] = {
+        "lt": lambda a, b: bool(a < b),
+        "lte": lambda a, b: bool(a <= b),
+        "gt": lambda a, b: bool(a > b),
+    }.get(op, lambda a, b: bool(a >= b))
     if isinstance(bound, str):
-        if not isinstance(value, str):
-            return False
-        left: Any = value
-    else:
-        left = as_double(value)
-        if left is None:
-            return False
-        bound = float(bound)
-    if op == "lt":
-        return bool(left < bound)
-    if op == "lte":
-        return bool(left <= bound)
-    if op == "gt":
-        return bool(left > bound)
-    return bool(left >= bound)
+        return lambda v: isinstance(v, str) and compare(v, bound)
+    limit = float(bound)
+
+    def on_number(v: Any) -> bool:
+        number = as_double(v)
+        return number is not None and compare(number, limit)
+
+    return on_number
 
 
 def _contains(value: Any, expected: Any) -> bool:
     if isinstance(value, str) and isinstance(expected, str):
         return expected in value
     return isinstance(value, list) and any(equals(element, expected) for element in value)
-
-
-def _between(value: Any, bounds: list[Any]) -> bool:
-    return _ordered("gte", value, bounds[0]) and _ordered("lte", value, bounds[1])
 
 
 def _not_in(value: Any, options: list[Any]) -> bool:
@@ -121,8 +131,13 @@ def value_test(op: str, expected: Any) -> Test:
     """The test `op` with `expected` applies to a value."""
     if op in DATE_OPERATORS:
         return _date_test(op, expected)
+    if op == "eq":
+        same = _equality(expected)
+        return lambda v, _: same(v)
+    if op == "between":
+        low, high = _ordering("gte", expected[0]), _ordering("lte", expected[1])
+        return lambda v, _: low(v) and high(v)
     tests: dict[str, Test] = {
-        "eq": lambda v, _: equals(v, expected),
         "ne": lambda v, _: kind(v) == kind(expected) and not equals(v, expected),
         "in": lambda v, _: any(equals(v, o) for o in expected),
         "not_in": lambda v, _: _not_in(v, expected),
@@ -131,11 +146,11 @@ def value_test(op: str, expected: Any) -> Test:
         "ends_with": lambda v, _: isinstance(v, str) and v.endswith(expected),
         "exists": lambda v, _: v is not MISSING and v is not None,
         "not_exists": lambda v, _: v is MISSING or v is None,
-        "between": lambda v, _: _between(v, expected),
     }
     if op in tests:
         return tests[op]
-    return lambda v, _: _ordered(op, v, expected)
+    ordered = _ordering(op, expected)  # lt, lte, gt, gte
+    return lambda v, _: ordered(v)
 
 
 InstantTest = Callable[[InstantParts, int], bool]
@@ -207,6 +222,15 @@ def condition_test(condition: Condition) -> Callable[[Any, int], bool]:
     """The test of a condition on a document (traits, event properties)."""
     path = tuple(condition.path.split("."))
     test = value_test(condition.op, condition.value)
+    if len(path) == 1:
+        (key,) = path
+
+        def at_key(document: Any, now: int) -> bool:
+            if isinstance(document, dict):  # the common case, without `lookup`'s loop
+                return test(document.get(key, MISSING), now)
+            return test(lookup(document, path), now)
+
+        return at_key
     return lambda document, now: test(lookup(document, path), now)
 
 

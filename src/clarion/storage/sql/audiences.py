@@ -7,7 +7,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, func, select
+import orjson
+from sqlalchemy import Connection, bindparam, delete, func, select, text
 
 from clarion.storage.base import AudienceStatus, Page
 from clarion.storage.erasure import erasure_hook
@@ -15,11 +16,41 @@ from clarion.storage.schema import audience_members, audience_status, audience_t
 from clarion.storage.sql.dialect import insert_ignoring_conflicts, upsert
 
 _CHUNK = 500
+# PostgreSQL: one statement over a JSON array of rows (executemany costs a round of the
+# pipeline per row, and the driver dumps Python lists as arrays element by element).
+_PG_ROWS = "jsonb_array_elements(CAST(:rows AS jsonb)) AS r"
+_PG_ADD = text(
+    "INSERT INTO audience_members (workspace_id, audience, profile_id, since)"
+    f" SELECT :w, r->>0, r->>1, :since FROM {_PG_ROWS} ON CONFLICT DO NOTHING"
+)
+_PG_REMOVE = text(
+    f"DELETE FROM audience_members m USING {_PG_ROWS}"
+    " WHERE m.workspace_id = :w AND m.audience = r->>0 AND m.profile_id = r->>1"
+)
+_PG_SCHEDULE = text(
+    "INSERT INTO audience_timers (workspace_id, audience, profile_id, due_at)"
+    f" SELECT r->>0, r->>1, r->>2, CAST(r->>3 AS bigint) FROM {_PG_ROWS}"
+    " ON CONFLICT (workspace_id, audience, profile_id) DO UPDATE SET due_at = excluded.due_at"
+)
+_PG_CANCEL = text(
+    f"DELETE FROM audience_timers x USING {_PG_ROWS}"
+    " WHERE x.workspace_id = r->>0 AND x.audience = r->>1 AND x.profile_id = r->>2"
+)
+_DELETE_MEMBER = delete(audience_members).where(
+    audience_members.c.workspace_id == bindparam("w"),
+    audience_members.c.audience == bindparam("a"),
+    audience_members.c.profile_id == bindparam("p"),
+)
 _DELETE_TIMER = delete(audience_timers).where(
     audience_timers.c.workspace_id == bindparam("w"),
     audience_timers.c.audience == bindparam("a"),
     audience_timers.c.profile_id == bindparam("p"),
 )
+
+
+def _rows(rows: Sequence[tuple[Any, ...]]) -> str:
+    """Rows as the JSON array the `jsonb_array_elements` statements read."""
+    return orjson.dumps(rows).decode()
 
 
 class SqlAudiences:
@@ -107,6 +138,41 @@ class SqlAudiences:
                 )
             )
 
+    def change(
+        self,
+        workspace_id: str,
+        entered: Sequence[tuple[str, str]],
+        exited: Sequence[tuple[str, str]],
+        since_us: int,
+    ) -> None:
+        pg = self._dialect == "postgresql"
+        if entered and pg:
+            self._conn.execute(
+                _PG_ADD,
+                {"w": workspace_id, "since": since_us, "rows": _rows(entered)},
+            )
+        elif entered:
+            self._conn.execute(
+                insert_ignoring_conflicts(
+                    self._dialect, audience_members, "workspace_id", "audience", "profile_id"
+                ),
+                [
+                    {
+                        "workspace_id": workspace_id,
+                        "audience": a,
+                        "profile_id": p,
+                        "since": since_us,
+                    }
+                    for a, p in entered
+                ],
+            )
+        if exited and pg:
+            self._conn.execute(_PG_REMOVE, {"w": workspace_id, "rows": _rows(exited)})
+        elif exited:
+            self._conn.execute(
+                _DELETE_MEMBER, [{"w": workspace_id, "a": a, "p": p} for a, p in exited]
+            )
+
     def drop(self, workspace_id: str, audience: str) -> None:
         """Forget an audience's members, timers and status (it was deleted)."""
         for table in (audience_members, audience_timers, audience_status):
@@ -120,7 +186,10 @@ class SqlAudiences:
 
     def schedule(self, rows: Sequence[tuple[str, str, str, int]]) -> None:
         """(workspace, audience, profile, due µs); a profile has one timer per audience."""
-        if rows:
+        if rows and self._dialect == "postgresql":
+            last = {(w, a, p): (w, a, p, d) for w, a, p, d in rows}  # one update per row
+            self._conn.execute(_PG_SCHEDULE, {"rows": _rows(list(last.values()))})
+        elif rows:
             self._conn.execute(
                 upsert(
                     self._dialect,
@@ -135,7 +204,9 @@ class SqlAudiences:
             )
 
     def cancel(self, rows: Sequence[tuple[str, str, str]]) -> None:
-        if rows:
+        if rows and self._dialect == "postgresql":
+            self._conn.execute(_PG_CANCEL, {"rows": _rows(rows)})
+        elif rows:
             self._conn.execute(_DELETE_TIMER, [{"w": w, "a": a, "p": p} for w, a, p in rows])
 
     def timers(self, workspace_id: str, profile_ids: Sequence[str]) -> dict[tuple[str, str], int]:
@@ -153,7 +224,8 @@ class SqlAudiences:
                     audience_timers.c.profile_id.in_(ids[start : start + _CHUNK]),
                 )
             )
-            found.update(((r.audience, r.profile_id), r.due_at) for r in rows)
+            for audience, pid, due in rows:
+                found[(audience, pid)] = due
         return found
 
     def take_due(self, limit: int, before_us: int) -> builtins.list[tuple[str, str, str]]:

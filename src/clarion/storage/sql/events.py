@@ -42,7 +42,7 @@ from sqlalchemy import (
 
 from clarion.clock import to_micros
 from clarion.model.events import LoggedEvent, NewEvent, corrected_timestamp
-from clarion.storage.base import Appended, ConsumerBatch
+from clarion.storage.base import Appended, ConsumerBatch, EventFacts
 from clarion.storage.erasure import erasure_hook
 from clarion.storage.schema import consumer_cursors, events
 from clarion.storage.sql.dialect import insert_ignoring_conflicts
@@ -70,6 +70,17 @@ _PG_APPEND = text(
         for name, kind in _PG_COLUMNS.items()
     )
     + ") ON CONFLICT (workspace_id, message_id) DO NOTHING RETURNING message_id, seq"
+)
+
+_TRACKS = (
+    select(events.c.profile_id, events.c.event, events.c.timestamp, events.c.properties)
+    .where(
+        events.c.workspace_id == bindparam("w"),
+        events.c.profile_id.in_(bindparam("ids", expanding=True)),
+        events.c.type == "track",
+        events.c.event.in_(bindparam("names", expanding=True)),
+    )
+    .order_by(events.c.seq)
 )
 
 _NO_XMIN = 2**62
@@ -303,6 +314,20 @@ class SqlEventLog:
             )
             for row in rows:
                 found.setdefault(row.profile_id, []).append(logged_event(row))
+        return found
+
+    def tracks(
+        self, workspace_id: str, profile_ids: Sequence[str], names: Sequence[str]
+    ) -> dict[str, list[EventFacts]]:
+        found: dict[str, list[EventFacts]] = {}
+        ids = list(dict.fromkeys(profile_ids))
+        for start in range(0, len(ids) if names else 0, 500):
+            rows = self._conn.execute(
+                _TRACKS,
+                {"w": workspace_id, "ids": ids[start : start + 500], "names": list(names)},
+            )
+            for pid, name, timestamp, properties in rows:
+                found.setdefault(pid, []).append(EventFacts(pid, name, timestamp, properties))
         return found
 
     def watermark(self, consumer: str, partition: int = 0) -> int | None:
