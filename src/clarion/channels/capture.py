@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from datetime import datetime
 
 from clarion.channels.base import RenderedMessage, SendResult, SendStatus
 from clarion.clock import Clock
-from clarion.storage.base import Database
+from clarion.storage.base import Database, Tx
 
 
 class CaptureProvider:
@@ -34,7 +35,15 @@ class CaptureProvider:
     def _store(self, messages: Sequence[RenderedMessage]) -> None:
         now = self._clock.now()
         with self._db.write() as tx:
-            tx.captured.store(messages, now)
+            self.write_in(tx, messages, now)
+
+    def write_in(
+        self, tx: Tx, messages: Sequence[RenderedMessage], now: datetime
+    ) -> list[SendResult]:
+        """Store messages in `tx`: the dispatcher calls this in the transaction that
+        records them as sent, so a message is captured exactly when it is recorded."""
+        tx.captured.store(messages, now)
+        return [SendResult(SendStatus.SENT, provider_message_id=m.message_id) for m in messages]
 
     async def close(self) -> None:
         return None

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -49,6 +49,15 @@ class _Ready:
     configs: dict[str, tuple[str, dict[str, Any]]]
     message: RenderedMessage | None = None
     error: str | None = None
+    provider: str | None = None
+
+
+@dataclass(frozen=True)
+class _Write:
+    """Messages for a provider that stores them in the record transaction."""
+
+    write_in: Callable[[Tx, Sequence[RenderedMessage], datetime], list[SendResult]]
+    messages: list[RenderedMessage]
 
 
 @dataclass
@@ -128,8 +137,8 @@ class Dispatcher:
                 item.message = render(item.candidate, links)
             except LiquidError as exc:
                 item.error = f"render_error: {exc}"
-        results = await self._send([r for r in ready if r.message is not None])
-        await asyncio.to_thread(self._record, ready, results, stats)
+        results, writes = await self._send([r for r in ready if r.message is not None])
+        await asyncio.to_thread(self._record, ready, results, writes, stats)
         return stats
 
     # --- 1. claim and judge ------------------------------------------------
@@ -221,13 +230,21 @@ class Dispatcher:
 
     # --- 3. send -----------------------------------------------------------
 
-    async def _send(self, ready: Sequence[_Ready]) -> dict[str, SendResult]:
+    async def _send(self, ready: Sequence[_Ready]) -> tuple[dict[str, SendResult], list[_Write]]:
+        """Send through each provider. Providers whose sending is a database write
+        (`write_in`, the capture provider) are left for the record transaction."""
         by_provider: dict[int, tuple[Provider, list[RenderedMessage]]] = {}
+        resolved: dict[tuple[str, int], Provider] = {}
         for item in ready:
             assert item.message is not None
-            provider = self.providers.resolve(item.message.channel, item.configs)
+            key = (item.message.channel, id(item.configs))  # one resolve per batch
+            provider = resolved.get(key)
+            if provider is None:
+                provider = resolved[key] = self.providers.resolve(key[0], item.configs)
+            item.provider = provider.name
             by_provider.setdefault(id(provider), (provider, []))[1].append(item.message)
         results: dict[str, SendResult] = {}
+        writes: list[_Write] = []
         limit = asyncio.Semaphore(self.send_concurrency)
 
         async def one(provider: Provider, message: RenderedMessage) -> None:
@@ -241,8 +258,11 @@ class Dispatcher:
 
         jobs: list[Any] = []
         for provider, messages in by_provider.values():
+            write_in = getattr(provider, "write_in", None)
             send_many = getattr(provider, "send_many", None)
-            if send_many is not None:
+            if write_in is not None:
+                writes.append(_Write(write_in, messages))
+            elif send_many is not None:
                 try:
                     answers = await send_many(messages)
                 except Exception as exc:  # retried, never lost
@@ -254,17 +274,26 @@ class Dispatcher:
             else:
                 jobs.extend(one(provider, m) for m in messages)
         await asyncio.gather(*jobs)
-        return results
+        return results, writes
 
     # --- 4. record ---------------------------------------------------------
 
     def _record(
-        self, ready: Sequence[_Ready], results: dict[str, SendResult], stats: DispatchStats
+        self,
+        ready: Sequence[_Ready],
+        results: dict[str, SendResult],
+        writes: Sequence[_Write],
+        stats: DispatchStats,
     ) -> None:
         now = self.clock.now()
         events: dict[str, list[NewEvent]] = {}
         finished: list[dict[str, Any]] = []
         with self.db.write() as tx:
+            for write in writes:  # stored if and only if recorded as sent
+                answers = write.write_in(tx, write.messages, now)
+                results.update(
+                    {m.message_id: r for m, r in zip(write.messages, answers, strict=True)}
+                )
             for item in ready:
                 candidate = item.candidate
                 intent = candidate.item.intent
@@ -279,7 +308,7 @@ class Dispatcher:
                         {
                             "id": candidate.item.id,
                             "status": "sent",
-                            "provider": self._provider_name(item),
+                            "provider": item.provider,
                             "provider_message_id": result.provider_message_id,
                             "sent_to": candidate.address,
                         }
@@ -318,7 +347,3 @@ class Dispatcher:
             tx.outbox.finish_many(finished, now)
             for workspace_id, batch in events.items():
                 tx.events.append(workspace_id, batch, now)
-
-    def _provider_name(self, item: _Ready) -> str:
-        assert item.message is not None
-        return self.providers.resolve(item.message.channel, item.configs).name

@@ -11,7 +11,8 @@ import base64
 import hashlib
 import hmac
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -27,11 +28,18 @@ def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
+@lru_cache(maxsize=256)
+def _keyed(key: str) -> hmac.HMAC:
+    # Copying a keyed HMAC skips hashing the key's pads again for every token.
+    return hmac.new(key.encode(), digestmod=hashlib.sha256)
+
+
 def sign(key: str, payload: dict[str, Any]) -> str:
     """`<payload>.<signature>`, both base64url."""
     body = _b64(orjson.dumps(payload, option=orjson.OPT_SORT_KEYS))
-    mac = hmac.new(key.encode(), body.encode(), hashlib.sha256).digest()[:16]
-    return f"{body}.{_b64(mac)}"
+    mac = _keyed(key).copy()
+    mac.update(body.encode())
+    return f"{body}.{_b64(mac.digest()[:16])}"
 
 
 def workspace_of(token: str) -> str | None:
@@ -57,7 +65,7 @@ def verify(key: str, token: str) -> dict[str, Any] | None:
     return payload if isinstance(payload, dict) else None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Links:
     """The tracking URLs of one message."""
 
@@ -65,20 +73,27 @@ class Links:
     key: str
     workspace_id: str
     message_id: str
+    _plain: str | None = field(default=None, init=False, repr=False, compare=False)
 
     def _token(self, **extra: Any) -> str:
         return sign(self.key, {"w": self.workspace_id, "m": self.message_id, **extra})
 
+    def _plain_token(self) -> str:
+        """The token of the open pixel and the unsubscribe link (they carry the same)."""
+        if self._plain is None:
+            self._plain = self._token()
+        return self._plain
+
     @property
     def open_pixel(self) -> str:
-        return f"{self.base_url}/t/o/{self._token()}.gif"
+        return f"{self.base_url}/t/o/{self._plain_token()}.gif"
 
     def click(self, url: str) -> str:
         return f"{self.base_url}/t/c/{self._token(u=url)}"
 
     @property
     def unsubscribe(self) -> str:
-        return f"{self.base_url}/u/{self._token()}"
+        return f"{self.base_url}/u/{self._plain_token()}"
 
     def rewrite(self, html: str) -> str:
         """Clicks through the tracker, and an open pixel at the end of the body."""

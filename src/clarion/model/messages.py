@@ -90,11 +90,16 @@ class MessageIntent:
     """The triggering event (`{{ event.* }}`)."""
     row: dict[str, Any] | None = None
     """The orchestrated campaign row (`{{ row.* }}`)."""
+    _message_id: str | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def message_id(self) -> str:
         """The idempotency key: the same source and recipient give the same id."""
-        return message_id_for(self.workspace_id, self.source, self.profile_id, self.address)
+        if self._message_id is None:  # a hash, asked for several times per message
+            key = message_id_for(self.workspace_id, self.source, self.profile_id, self.address)
+            object.__setattr__(self, "_message_id", key)
+            return key
+        return self._message_id
 
 
 def message_id_for(

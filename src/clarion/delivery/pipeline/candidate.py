@@ -4,12 +4,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, Literal, Protocol
 
 from clarion.delivery.templates import CompiledMessageTemplate
 from clarion.model.messages import QueuedMessage
 from clarion.model.profiles import ProfileRecord
+from clarion.profiles.consent import address_hash
 from clarion.storage.base import Tx
+
+
+@lru_cache(maxsize=32768)
+def recipient_hash(channel: str, address: str) -> str:
+    """`address_hash`, remembered: consent and suppression each look a batch's
+    addresses up in `prepare` and again in `check`."""
+    return address_hash(channel, address)
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 from clarion.delivery.pipeline.address import ADDRESS_IDENTITY
-from clarion.delivery.pipeline.candidate import BaseStage, Candidate, Decision, StageContext
+from clarion.delivery.pipeline.candidate import (
+    BaseStage,
+    Candidate,
+    Decision,
+    StageContext,
+    recipient_hash,
+)
 from clarion.model.consent import (
     WHOLE_CHANNEL,
     ConsentState,
@@ -12,7 +18,6 @@ from clarion.model.consent import (
     fold,
     is_subscribed,
 )
-from clarion.profiles.consent import address_hash
 
 
 def _explicit(states: list[ConsentState], channel: str, group: str) -> Status | None:
@@ -49,7 +54,7 @@ class ConsentStage(BaseStage):
         namespace = ADDRESS_IDENTITY.get(channel)
         if candidate.profile is not None and namespace:
             addresses.update(candidate.profile.values(namespace))
-        return {address_hash(channel, a) for a in addresses if a}
+        return {recipient_hash(channel, a) for a in addresses if a}
 
     def check(self, ctx: StageContext, candidate: Candidate) -> Decision | None:
         if not candidate.marketing:

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-from clarion.delivery.pipeline.candidate import BaseStage, Candidate, Decision, StageContext
-from clarion.profiles.consent import address_hash
+from clarion.delivery.pipeline.candidate import (
+    BaseStage,
+    Candidate,
+    Decision,
+    StageContext,
+    recipient_hash,
+)
 
 HARD = frozenset({"hard_bounce", "invalid_address", "manual"})
 """Reasons that stop transactional messages too; a complaint stops marketing only."""
@@ -20,7 +25,9 @@ class SuppressionStage(BaseStage):
         for candidate in candidates:
             if candidate.address and candidate.decision is None:
                 channel = candidate.item.intent.channel
-                by_channel.setdefault(channel, set()).add(address_hash(channel, candidate.address))
+                by_channel.setdefault(channel, set()).add(
+                    recipient_hash(channel, candidate.address)
+                )
         for channel, hashes in by_channel.items():
             for digest, reason in ctx.tx.suppressions.matching(
                 ctx.workspace_id, channel, sorted(hashes)
@@ -31,7 +38,7 @@ class SuppressionStage(BaseStage):
         if not candidate.address:
             return None
         channel = candidate.item.intent.channel
-        reason = self._found.get((channel, address_hash(channel, candidate.address)))
+        reason = self._found.get((channel, recipient_hash(channel, candidate.address)))
         if reason is None or (not candidate.marketing and reason not in HARD):
             return None
         return Decision("skip", f"suppressed:{reason}")

@@ -22,7 +22,27 @@ from clarion.storage.schema import (
 from clarion.storage.schema import (
     channel_configs as channel_config_table,
 )
+from clarion.storage.sql.bulk import BulkInsert
 from clarion.storage.sql.dialect import insert_ignoring_conflicts, upsert
+from clarion.storage.sql.driver import driver_json, driver_time, execute, json_param
+
+
+def _capture_sql(dialect: str) -> str:
+    """A captured message; one captured again (a resend after a crash) is left alone."""
+    json = json_param(dialect)
+    return (
+        'INSERT INTO captured_messages (id, workspace_id, profile_id, channel, "to", subject,'
+        f" html, text, body, fields, source, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?,"
+        f" {json}, {json}, ?) ON CONFLICT (id) DO NOTHING"
+    )
+
+
+_COUNT = BulkInsert(
+    send_ledger,
+    ("message_id", "workspace_id", "profile_id", "channel", "category", "sent_at"),
+    ("message_id",),
+)
+"""A send counted against caps (once: a resend after a crash is the same message)."""
 
 
 class SqlCapture:
@@ -35,23 +55,27 @@ class SqlCapture:
     def store(self, messages: Sequence[RenderedMessage], now: datetime) -> None:
         if not messages:
             return
-        columns = ("subject", "html", "text", "body")
-        self._conn.execute(
-            insert_ignoring_conflicts(self._dialect, captured_messages, "id"),
+        big = ("subject", "html", "text", "body")
+        dialect = self._dialect
+        stamp = driver_time(dialect, now)
+        execute(
+            self._conn,
+            dialect,
+            _capture_sql(dialect),
             [
-                {
-                    "id": m.message_id,
-                    "workspace_id": m.workspace_id,
-                    "profile_id": m.profile_id,
-                    "channel": m.channel,
-                    "to": m.to,
-                    **{c: m.fields.get(c) for c in columns},
+                (
+                    m.message_id,
+                    m.workspace_id,
+                    m.profile_id,
+                    m.channel,
+                    m.to,
+                    *(m.fields.get(c) for c in big),
                     # The other fields (preheader, encoding, payloads, ...); the big
                     # ones above are stored once, in their columns.
-                    "fields": {k: v for k, v in m.fields.items() if k not in columns},
-                    "source": m.source,
-                    "created_at": now,
-                }
+                    driver_json({k: v for k, v in m.fields.items() if k not in big}),
+                    driver_json(m.source),
+                    stamp,
+                )
                 for m in dict((m.message_id, m) for m in messages).values()
             ],
         )
@@ -242,10 +266,7 @@ class SqlLedger:
     def count(self, rows: Sequence[dict[str, Any]]) -> None:
         """Record sends: dicts of message_id, workspace_id, profile_id, channel, category,
         sent_at."""
-        if rows:
-            self._conn.execute(
-                insert_ignoring_conflicts(self._dialect, send_ledger, "message_id"), list(rows)
-            )
+        _COUNT.execute(self._conn, [tuple(r[c] for c in _COUNT.columns) for r in rows])
 
     def uncount(self, message_id: str) -> None:
         self._conn.execute(delete(send_ledger).where(send_ledger.c.message_id == message_id))

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, or_, select, update
+import orjson
+from sqlalchemy import Connection, delete, select, update
 
 from clarion.clock import to_micros
 from clarion.model.messages import Category, MessageIntent, MessageSource, QueuedMessage
 from clarion.storage.base import Page
 from clarion.storage.erasure import erasure_hook
 from clarion.storage.schema import outbox
-from clarion.storage.sql.dialect import insert_ignoring_conflicts
+from clarion.storage.sql.bulk import BulkInsert
+from clarion.storage.sql.driver import driver_time, execute
 
 
 def _queued(row: Any) -> QueuedMessage:
@@ -47,6 +49,118 @@ def _queued(row: Any) -> QueuedMessage:
     )
 
 
+_ENQUEUE = BulkInsert(
+    outbox,
+    (
+        "id",
+        "workspace_id",
+        "profile_id",
+        "address",
+        "channel",
+        "template",
+        "template_version",
+        "category",
+        "subscription_group",
+        "source",
+        "context",
+        "event",
+        "row",
+        "throttle_key",
+        "throttle_rate",
+        "status",
+        "attempts",
+        "due_at",
+        "created_at",
+        "updated_at",
+    ),
+    ("id",),
+)
+"""New intents; a repeated id is left alone."""
+
+
+_CLAIMED = (
+    "id, workspace_id, profile_id, address, channel, template, template_version, category,"
+    " subscription_group, source, context, event, row, throttle_key, throttle_rate, status,"
+    " attempts, due_at, reason, provider, provider_message_id, sent_to"
+)
+_DUE = "(status = 'pending' AND due_at <= ?) OR (status = 'sending' AND lease_until <= ?)"
+
+
+def _claim_sql(dialect: str) -> str:
+    set_lease = "status = 'sending', lease_until = ?, attempts = attempts + 1, updated_at = ?"
+    if dialect == "postgresql":
+        # SKIP LOCKED: concurrent dispatchers take disjoint batches without waiting.
+        returned = ", ".join(f"outbox.{c.strip()}" for c in _CLAIMED.split(","))
+        return (
+            f"WITH due AS (SELECT id FROM outbox WHERE {_DUE} ORDER BY due_at LIMIT ?"
+            f" FOR UPDATE SKIP LOCKED) UPDATE outbox SET {set_lease} FROM due"
+            f" WHERE outbox.id = due.id RETURNING {returned}"
+        )
+    return (
+        f"UPDATE outbox SET {set_lease} WHERE id IN"
+        f" (SELECT id FROM outbox WHERE {_DUE} ORDER BY due_at LIMIT ?) RETURNING {_CLAIMED}"
+    )
+
+
+def _as_is(value: Any) -> Any:
+    return value
+
+
+def _claimed(row: Any, load: Callable[[Any], Any]) -> QueuedMessage:
+    """A `QueuedMessage` from a claim's driver row (JSON as text on SQLite)."""
+    (
+        mid,
+        workspace_id,
+        profile_id,
+        address,
+        channel,
+        template,
+        template_version,
+        category,
+        group,
+        source,
+        context,
+        event,
+        data,
+        throttle_key,
+        throttle_rate,
+        status,
+        attempts,
+        due_at,
+        reason,
+        provider,
+        provider_message_id,
+        sent_to,
+    ) = row
+    intent = MessageIntent(
+        workspace_id=workspace_id,
+        channel=channel,
+        template=template,
+        source=MessageSource.from_json(load(source)),
+        profile_id=profile_id,
+        address=address,
+        category=Category(category),
+        template_version=template_version,
+        subscription_group=group,
+        context=load(context),
+        event=load(event),
+        row=load(data),
+    )
+    return QueuedMessage(
+        intent,
+        status,
+        attempts,
+        due_at,
+        reason,
+        throttle_key,
+        throttle_rate,
+        provider,
+        provider_message_id,
+        sent_to,
+        mid,
+    )
+
+
 class SqlOutbox:
     """`OutboxRepo` on a SQLAlchemy connection."""
 
@@ -67,68 +181,48 @@ class SqlOutbox:
         if not intents:
             return []
         due = to_micros(due_at or now)
-        rows = []
-        seen = set()
-        for intent in intents:
-            mid = intent.message_id
-            if mid in seen:
-                continue
-            seen.add(mid)
-            rows.append(
-                {
-                    "id": mid,
-                    "workspace_id": intent.workspace_id,
-                    "profile_id": intent.profile_id,
-                    "address": intent.address,
-                    "channel": intent.channel,
-                    "template": intent.template,
-                    "template_version": intent.template_version,
-                    "category": intent.category.value,
-                    "subscription_group": intent.subscription_group,
-                    "source": intent.source.as_json(),
-                    "context": intent.context,
-                    "event": intent.event,
-                    "row": intent.row,
-                    "throttle_key": throttle_key,
-                    "throttle_rate": throttle_rate,
-                    "status": "pending",
-                    "attempts": 0,
-                    "due_at": due,
-                    "created_at": now,
-                    "updated_at": now,
-                }
+        rows = [
+            (
+                intent.message_id,
+                intent.workspace_id,
+                intent.profile_id,
+                intent.address,
+                intent.channel,
+                intent.template,
+                intent.template_version,
+                intent.category.value,
+                intent.subscription_group,
+                intent.source.as_json(),
+                intent.context,
+                intent.event,
+                intent.row,
+                throttle_key,
+                throttle_rate,
+                "pending",
+                0,
+                due,
+                now,
+                now,
             )
-        stmt = insert_ignoring_conflicts(self._dialect, outbox, "id").returning(outbox.c.id)
-        return [r.id for r in self._conn.execute(stmt, rows)]
+            for intent in intents
+        ]
+        return _ENQUEUE.returning(self._conn, rows, "id")
 
     def claim(
         self, limit: int, now: datetime, lease_seconds: float
     ) -> builtins.list[QueuedMessage]:
-        """Take due messages (and those whose dispatcher died mid-send) for this dispatcher."""
+        """Take due messages (and those whose dispatcher died mid-send) for this dispatcher:
+        one statement marks them `sending` with a lease and returns them."""
         now_us = to_micros(now)
-        due = or_(
-            (outbox.c.status == "pending") & (outbox.c.due_at <= now_us),
-            (outbox.c.status == "sending") & (outbox.c.lease_until <= now_us),
-        )
-        query = select(outbox).where(due).order_by(outbox.c.due_at).limit(limit)
-        if self._dialect == "postgresql":
-            query = query.with_for_update(skip_locked=True)
-        rows = self._conn.execute(query).all()
-        if rows:
-            self._conn.execute(
-                update(outbox)
-                .where(outbox.c.id.in_([r.id for r in rows]))
-                .values(
-                    status="sending",
-                    lease_until=now_us + int(lease_seconds * 1e6),
-                    attempts=outbox.c.attempts + 1,
-                    updated_at=now,
-                )
-            )
-        claimed = [_queued(r) for r in rows]
-        for item in claimed:
-            item.attempts += 1
-            item.status = "sending"
+        lease_until = now_us + int(lease_seconds * 1e6)
+        lease = (lease_until, driver_time(self._dialect, now))
+        due = (now_us, now_us, limit)
+        # The placeholders' order: PostgreSQL picks the rows in a CTE before the UPDATE.
+        params = due + lease if self._dialect == "postgresql" else lease + due
+        rows = execute(self._conn, self._dialect, _claim_sql(self._dialect), params).all()
+        load = orjson.loads if self._dialect == "sqlite" else _as_is
+        claimed = [_claimed(row, load) for row in rows]
+        claimed.sort(key=lambda item: item.due_at_us)
         return claimed
 
     def finish(
@@ -162,30 +256,24 @@ class SqlOutbox:
         provider_message_id, sent_to."""
         if not rows:
             return
-        self._conn.execute(
-            update(outbox)
-            .where(outbox.c.id == bindparam("f_id"))
-            .values(
-                status=bindparam("f_status"),
-                reason=bindparam("f_reason"),
-                provider=bindparam("f_provider"),
-                provider_message_id=bindparam("f_provider_message_id"),
-                sent_to=bindparam("f_sent_to"),
-                lease_until=None,
-                updated_at=now,
-            ),
-            [
-                {
-                    "f_id": r["id"],
-                    "f_status": r["status"],
-                    "f_reason": r.get("reason"),
-                    "f_provider": r.get("provider"),
-                    "f_provider_message_id": r.get("provider_message_id"),
-                    "f_sent_to": r.get("sent_to"),
-                }
-                for r in rows
-            ],
+        stamp = driver_time(self._dialect, now)
+        sql = (
+            "UPDATE outbox SET status = ?, reason = ?, provider = ?, provider_message_id = ?,"
+            " sent_to = ?, lease_until = NULL, updated_at = ? WHERE id = ?"
         )
+        params = [
+            (
+                r["status"],
+                r.get("reason"),
+                r.get("provider"),
+                r.get("provider_message_id"),
+                r.get("sent_to"),
+                stamp,
+                r["id"],
+            )
+            for r in rows
+        ]
+        execute(self._conn, self._dialect, sql, params)
 
     def defer(
         self, message_id: str, until: datetime, now: datetime, reason: str, *, retry: bool = False
