@@ -41,6 +41,7 @@ from clarion.journeys import lifecycle
 from clarion.journeys.consumer import JourneyConsumer
 from clarion.model.events import NewEvent
 from clarion.processing.consumers import drain
+from clarion.processing.heap import settle_heap
 from clarion.profiles import IdentityStage
 from clarion.storage.schema import journey_instances, journey_timers, outbox
 from clarion.storage.sql import SqlDatabase
@@ -112,6 +113,7 @@ def throughput(db_url: str, events: int) -> float:
             )
     drain(db, clock, [IdentityStage(clock)], limit=2000)
     consumer = JourneyConsumer(clock)
+    settle_heap()  # as `clarion worker` and `clarion serve` do once started
     started = time.perf_counter()
     drain(db, clock, [consumer], limit=1000)
     seconds = time.perf_counter() - started

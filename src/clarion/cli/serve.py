@@ -7,6 +7,7 @@ import uvicorn
 
 from clarion.api.app import create_app
 from clarion.cli.common import DbOption, console, settings
+from clarion.processing.heap import settle_heap
 
 
 def serve(
@@ -21,4 +22,5 @@ def serve(
         f"Clarion {app.version} on http://{config.host}:{config.port} "
         f"(database {config.database_url})"
     )
+    settle_heap()
     uvicorn.run(app, host=config.host, port=config.port, log_level="info")

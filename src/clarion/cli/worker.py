@@ -8,6 +8,7 @@ import threading
 from clarion.api.runtime import build_runtime
 from clarion.cli.common import DbOption, console, database, settings
 from clarion.clock import SystemClock
+from clarion.processing.heap import settle_heap
 
 
 def worker(db: str | None = DbOption) -> None:
@@ -17,6 +18,7 @@ def worker(db: str | None = DbOption) -> None:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
+    settle_heap()
     runtime.start()
     console.print(f"Clarion worker on {config.database_url}")
     stop.wait()

@@ -7,6 +7,7 @@ it written when the round flushes, in the transaction that processed the input.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from clarion.clock import from_micros
@@ -33,77 +34,98 @@ if TYPE_CHECKING:
 def apply_effects(engine: JourneyEngine, instance: Instance, effects: list[Effect]) -> None:
     """Record the instance's new state and its effects in the engine's unit of work."""
     uow = engine.uow
-    ws = instance.workspace_id
     uow.save(instance.to_json())
-    pins = engine.catalog.journeys[instance.journey].pinned(instance.version)
     for effect in effects:
-        if isinstance(effect, SendMessage):
-            source = MessageSource(
-                SourceKind.JOURNEY,
-                instance.journey_id,
-                instance.journey,
-                instance.version,
-                instance.id,
-                effect.node,
-                effect.visit,
-            )
-            uow.intents.append(
-                MessageIntent(
-                    ws,
-                    effect.channel,
-                    effect.template,
-                    source,
-                    profile_id=instance.profile_id,
-                    category=Category(effect.category),
-                    template_version=pins.get(effect.template),
-                    subscription_group=effect.subscription_group,
-                    context=instance.context,
-                    event=instance.context.get("entry") or None,
-                )
-            )
-        elif isinstance(effect, ScheduleTimer):
-            uow.schedule(_timer(instance, effect.key, effect.due_us, "timer", None))
-        elif isinstance(effect, CallHttp):
-            request = {
-                "node": effect.node,
-                "method": effect.method,
-                "url": effect.url,
-                "headers": effect.headers,
-                "body": effect.body,
-                "timeout_s": effect.timeout_s,
-                "retries": effect.retries,
-            }
-            uow.schedule(_timer(instance, effect.key, uow.now_us, "http", request))
-        elif isinstance(effect, UpdateProfile):
-            traits = {**effect.set, **{key: None for key in effect.unset}}
-            uow.events.append(
-                NewEvent(
-                    type="identify",
-                    message_id=f"journey:{new_id()}",
-                    profile_id=instance.profile_id,
-                    payload={"traits": traits},
-                    timestamp=uow.now,
-                    origin="internal",
-                )
-            )
-        elif isinstance(effect, Emit):
-            uow.events.append(
-                NewEvent(
-                    type="track",
-                    message_id=f"{effect.event}:{new_id()}",
-                    event=effect.event,
-                    profile_id=instance.profile_id,
-                    properties=effect.properties,
-                    timestamp=uow.now,
-                    origin="internal",
-                )
-            )
-        elif isinstance(effect, Count):
-            uow.counts.append(
-                (ws, instance.journey, instance.version, effect.node, effect.counter, effect.delta)
-            )
-        elif isinstance(effect, EnterJourney):
-            engine.enter(effect.journey, instance.profile_id, None, effect.context)
+        if type(effect) is Count:  # most effects are counts: no dispatch for them
+            uow.count(instance.journey, instance.version, effect.node, effect.counter, effect.delta)
+        else:
+            _APPLY[type(effect)](engine, instance, effect)
+
+
+def _send(engine: JourneyEngine, instance: Instance, effect: SendMessage) -> None:
+    source = MessageSource(
+        SourceKind.JOURNEY,
+        instance.journey_id,
+        instance.journey,
+        instance.version,
+        instance.id,
+        effect.node,
+        effect.visit,
+    )
+    pins = engine.catalog.journeys[instance.journey].pinned(instance.version)
+    engine.uow.intents.append(
+        MessageIntent(
+            instance.workspace_id,
+            effect.channel,
+            effect.template,
+            source,
+            profile_id=instance.profile_id,
+            category=Category(effect.category),
+            template_version=pins.get(effect.template),
+            subscription_group=effect.subscription_group,
+            context=instance.context,
+            event=instance.context.get("entry") or None,
+        )
+    )
+
+
+def _schedule(engine: JourneyEngine, instance: Instance, effect: ScheduleTimer) -> None:
+    engine.uow.schedule(_timer(instance, effect.key, effect.due_us, "timer", None))
+
+
+def _call(engine: JourneyEngine, instance: Instance, effect: CallHttp) -> None:
+    request = {
+        "node": effect.node,
+        "method": effect.method,
+        "url": effect.url,
+        "headers": effect.headers,
+        "body": effect.body,
+        "timeout_s": effect.timeout_s,
+        "retries": effect.retries,
+    }
+    engine.uow.schedule(_timer(instance, effect.key, engine.uow.now_us, "http", request))
+
+
+def _update(engine: JourneyEngine, instance: Instance, effect: UpdateProfile) -> None:
+    traits = {**effect.set, **{key: None for key in effect.unset}}
+    engine.uow.events.append(
+        NewEvent(
+            type="identify",
+            message_id=f"journey:{new_id()}",
+            profile_id=instance.profile_id,
+            payload={"traits": traits},
+            timestamp=engine.uow.now,
+            origin="internal",
+        )
+    )
+
+
+def _emit(engine: JourneyEngine, instance: Instance, effect: Emit) -> None:
+    engine.uow.events.append(
+        NewEvent(
+            type="track",
+            message_id=f"{effect.event}:{new_id()}",
+            event=effect.event,
+            profile_id=instance.profile_id,
+            properties=effect.properties,
+            timestamp=engine.uow.now,
+            origin="internal",
+        )
+    )
+
+
+def _jump(engine: JourneyEngine, instance: Instance, effect: EnterJourney) -> None:
+    engine.enter(effect.journey, instance.profile_id, None, effect.context)
+
+
+_APPLY: dict[type, Callable[[JourneyEngine, Instance, Any], None]] = {
+    SendMessage: _send,
+    ScheduleTimer: _schedule,
+    CallHttp: _call,
+    UpdateProfile: _update,
+    Emit: _emit,
+    EnterJourney: _jump,
+}
 
 
 def _timer(

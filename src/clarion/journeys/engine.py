@@ -113,9 +113,7 @@ class JourneyEngine:
         version = running.state.live_version or 0
         refused = self.may_enter(journey, spec, profile_id)
         if refused is not None:
-            self.uow.counts.append(
-                (self.workspace_id, journey, version, "entry", f"refused:{refused}", 1)
-            )
+            self.uow.count(journey, version, "entry", f"refused:{refused}")
             return None
         instance = Instance(
             id=new_id(),
@@ -191,7 +189,7 @@ class JourneyEngine:
             ):
                 continue
             if self.now_us - event.timestamp_us > micros(entry.max_age):
-                self.uow.counts.append((self.workspace_id, journey, version, "entry", "stale", 1))
+                self.uow.count(journey, version, "entry", "stale")
                 continue
             self.enter(journey, profile_id, data)
         if name in ("audience.entered", "audience.exited"):

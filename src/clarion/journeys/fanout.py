@@ -48,8 +48,8 @@ def fan_out(
         delay = int(index * CHUNK / rate_per_second * 1e6) if rate_per_second else 0
         engine.uow.schedule(
             {
-                "instance_id": f"fanout:{run}:{index}",
-                "key": "fanout",
+                "instance_id": run,
+                "key": f"fanout:{index}",
                 "workspace_id": engine.workspace_id,
                 "profile_id": "",
                 "due_at": engine.now_us + delay,
@@ -60,20 +60,24 @@ def fan_out(
     return len(chunks)
 
 
-def schedule_read(engine: JourneyEngine, journey: str, at: str | None) -> None:
+def schedule_read(engine: JourneyEngine, journey: str, journey_id: str, at: str | None) -> None:
     """Plan the first read of a read-audience journey (at `at`, an ISO 8601 instant, or now)."""
     due = (parse_instant(at) if at else None) or engine.now_us
-    engine.uow.schedule(
-        {
-            "instance_id": f"read:{journey}",
-            "key": "read",
-            "workspace_id": engine.workspace_id,
-            "profile_id": "",
-            "due_at": due,
-            "kind": "read",
-            "payload": {"journey": journey},
-        }
-    )
+    engine.uow.schedule(_read_timer(engine, journey, journey_id, due))
+
+
+def _read_timer(engine: JourneyEngine, journey: str, journey_id: str, due: int) -> dict[str, Any]:
+    """The timer of a journey's next audience read (one per journey: its id is the
+    journey's, which fits the 40 characters of a timer's instance id)."""
+    return {
+        "instance_id": journey_id,
+        "key": "read",
+        "workspace_id": engine.workspace_id,
+        "profile_id": "",
+        "due_at": due,
+        "kind": "read",
+        "payload": {"journey": journey},
+    }
 
 
 def run_chunk(engine: JourneyEngine, payload: dict[str, Any]) -> None:
@@ -107,14 +111,5 @@ def run_read(engine: JourneyEngine, payload: dict[str, Any]) -> None:
         entry.rate_per_second,
     )
     if entry.every is not None:
-        engine.uow.schedule(
-            {
-                "instance_id": f"read:{journey}",
-                "key": "read",
-                "workspace_id": engine.workspace_id,
-                "profile_id": "",
-                "due_at": engine.now_us + micros(entry.every),
-                "kind": "read",
-                "payload": {"journey": journey},
-            }
-        )
+        due = engine.now_us + micros(entry.every)
+        engine.uow.schedule(_read_timer(engine, journey, running.journey_id, due))

@@ -68,7 +68,7 @@ def publish(tx: Tx, workspace_id: str, journey: str, now: datetime) -> dict[str,
     tx.journeys.set_state(workspace_id, journey, "live", doc.version, pinned, now, published=True)
     if spec.entry.type == "read_audience":
         engine = JourneyEngine(tx, workspace_id, now)
-        schedule_read(engine, journey, spec.entry.at)
+        schedule_read(engine, journey, doc.id, spec.entry.at)
         engine.flush()
     return {
         "journey": journey,

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
+from clarion.audiences.memory import ProfileView
 from clarion.delivery import enqueue
 from clarion.model.events import NewEvent
 from clarion.model.messages import MessageIntent
@@ -33,8 +34,11 @@ class UnitOfWork:
         self.timers: dict[tuple[str, str], dict[str, Any]] = {}
         self.intents: list[MessageIntent] = []
         self.events: list[NewEvent] = []
-        self.counts: list[tuple[str, str, int, str, str, int]] = []
+        self.counters: dict[tuple[str, int, str, str], int] = {}
+        """(journey, version, node, counter) -> delta, summed over the round."""
         self._profiles: dict[str, ProfileRecord | None] = {}
+        self.views: dict[tuple[str, str, int], ProfileView] = {}
+        """Profile views built for steps, by (profile, journey, version)."""
         self._active: dict[str, dict[str, dict[str, Any]]] = {}
         self._entries: dict[tuple[str, str], tuple[int, bool] | None] = {}
         self._moved: set[str] = set()
@@ -105,6 +109,11 @@ class UnitOfWork:
         self._moved.add(state["id"])
         self.save(state)
 
+    def count(self, journey: str, version: int, node: str, counter: str, delta: int = 1) -> None:
+        """Add to a statistic (written, summed, when the round flushes)."""
+        key = (journey, version, node, counter)
+        self.counters[key] = self.counters.get(key, 0) + delta
+
     def schedule(self, row: dict[str, Any]) -> None:
         self.timers[(row["instance_id"], row["key"])] = row
 
@@ -124,6 +133,7 @@ class UnitOfWork:
             enqueue(tx, self.intents, self.now)
         if self.events:
             tx.events.append(self.workspace_id, self.events, self.now)
-        if self.counts:
-            tx.journeys.count(self.counts)
-        self.saved, self.timers, self.intents, self.events, self.counts = {}, {}, [], [], []
+        if self.counters:
+            ws = self.workspace_id
+            tx.journeys.count([(ws, *key, delta) for key, delta in self.counters.items()])
+        self.saved, self.timers, self.intents, self.events, self.counters = {}, {}, [], [], {}

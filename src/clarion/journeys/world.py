@@ -17,7 +17,20 @@ EVENTS_PER_CONDITION = 1_000
 def profile_view(
     catalog: Catalog, uow: UnitOfWork, profile_id: str, journey: str, version: int
 ) -> ProfileView:
-    """The profile for a step; events and consent only when the journey's conditions read them."""
+    """The profile for a step; events and consent only when the journey's conditions read them.
+
+    Built once per profile and journey version in a round (the round's reads are
+    cached alike: a profile's changes reach journeys through the log, next round)."""
+    key = (profile_id, journey, version)
+    view = uow.views.get(key)
+    if view is None:
+        view = uow.views[key] = _view(catalog, uow, profile_id, journey, version)
+    return view
+
+
+def _view(
+    catalog: Catalog, uow: UnitOfWork, profile_id: str, journey: str, version: int
+) -> ProfileView:
     tx, ws = catalog.tx, catalog.workspace_id
     record = uow.profile(profile_id)
     needs = catalog.needs(journey, version)
