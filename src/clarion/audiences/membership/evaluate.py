@@ -80,10 +80,11 @@ def reevaluate(
     cancels: list[tuple[str, str, str]] = []
     for pid, names in wanted.items():
         view = seen.get(pid)
+        held = current.get(pid, ())
         for name in sorted(names):
             audience = index.audiences[name]
             member = view is not None and audience.compiled.holds(view, now_us)
-            was = name in current.get(pid, set())
+            was = name in held
             if member != was:
                 (entered if member else exited).append((name, pid))
                 kind = "audience.entered" if member else "audience.exited"

@@ -37,6 +37,9 @@ def matching_times(name: str, where: list[Condition]) -> EventTimes:
         candidates = profile.tracks.get(name, ())
         if not tests:
             found = [e.timestamp for e in candidates]
+        elif len(tests) == 1:
+            test = tests[0]
+            found = [e.timestamp for e in candidates if test(e.properties, now)]
         else:
             found = [
                 e.timestamp for e in candidates if all(test(e.properties, now) for test in tests)

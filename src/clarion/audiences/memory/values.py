@@ -127,30 +127,39 @@ def _not_in(value: Any, options: list[Any]) -> bool:
     return kind(value) in kinds and not any(equals(value, o) for o in options)
 
 
-def value_test(op: str, expected: Any) -> Test:
-    """The test `op` with `expected` applies to a value."""
+def value_check(op: str, expected: Any) -> Callable[[Any], bool] | None:
+    """The test `op` with `expected` applies to a value, for operators that do not read
+    `now`; None for the date operators."""
     if op in DATE_OPERATORS:
-        return _date_test(op, expected)
+        return None
     if op == "eq":
-        same = _equality(expected)
-        return lambda v, _: same(v)
+        return _equality(expected)
     if op == "between":
         low, high = _ordering("gte", expected[0]), _ordering("lte", expected[1])
-        return lambda v, _: low(v) and high(v)
-    tests: dict[str, Test] = {
-        "ne": lambda v, _: kind(v) == kind(expected) and not equals(v, expected),
-        "in": lambda v, _: any(equals(v, o) for o in expected),
-        "not_in": lambda v, _: _not_in(v, expected),
-        "contains": lambda v, _: _contains(v, expected),
-        "starts_with": lambda v, _: isinstance(v, str) and v.startswith(expected),
-        "ends_with": lambda v, _: isinstance(v, str) and v.endswith(expected),
-        "exists": lambda v, _: v is not MISSING and v is not None,
-        "not_exists": lambda v, _: v is MISSING or v is None,
+        return lambda v: low(v) and high(v)
+    if op == "in" and all(isinstance(option, str) for option in expected):
+        strings = frozenset(expected)
+        return lambda v: isinstance(v, str) and v in strings
+    checks: dict[str, Callable[[Any], bool]] = {
+        "ne": lambda v: kind(v) == kind(expected) and not equals(v, expected),
+        "in": lambda v: any(equals(v, o) for o in expected),
+        "not_in": lambda v: _not_in(v, expected),
+        "contains": lambda v: _contains(v, expected),
+        "starts_with": lambda v: isinstance(v, str) and v.startswith(expected),
+        "ends_with": lambda v: isinstance(v, str) and v.endswith(expected),
+        "exists": lambda v: v is not MISSING and v is not None,
+        "not_exists": lambda v: v is MISSING or v is None,
     }
-    if op in tests:
-        return tests[op]
-    ordered = _ordering(op, expected)  # lt, lte, gt, gte
-    return lambda v, _: ordered(v)
+    return checks.get(op) or _ordering(op, expected)  # lt, lte, gt, gte
+
+
+def value_test(op: str, expected: Any) -> Test:
+    """The test `op` with `expected` applies to a value."""
+    check = value_check(op, expected)
+    if check is None:
+        return _date_test(op, expected)
+    found = check
+    return lambda v, _: found(v)
 
 
 InstantTest = Callable[[InstantParts, int], bool]
@@ -221,16 +230,18 @@ def value_changes(op: str, expected: Any) -> Changes | None:
 def condition_test(condition: Condition) -> Callable[[Any, int], bool]:
     """The test of a condition on a document (traits, event properties)."""
     path = tuple(condition.path.split("."))
-    test = value_test(condition.op, condition.value)
-    if len(path) == 1:
+    check = value_check(condition.op, condition.value)
+    if check is not None and len(path) == 1:
         (key,) = path
+        found = check
 
         def at_key(document: Any, now: int) -> bool:
             if isinstance(document, dict):  # the common case, without `lookup`'s loop
-                return test(document.get(key, MISSING), now)
-            return test(lookup(document, path), now)
+                return found(document.get(key, MISSING))
+            return found(lookup(document, path))
 
         return at_key
+    test = value_test(condition.op, condition.value)
     return lambda document, now: test(lookup(document, path), now)
 
 

@@ -73,7 +73,7 @@ class SqlAudiences:
                     audience_members.c.profile_id.in_(ids[start : start + _CHUNK]),
                 )
             )
-            for pid, audience in rows:
+            for pid, audience in rows.all():
                 found.setdefault(pid, set()).add(audience)
         return found
 
@@ -224,7 +224,7 @@ class SqlAudiences:
                     audience_timers.c.profile_id.in_(ids[start : start + _CHUNK]),
                 )
             )
-            for audience, pid, due in rows:
+            for audience, pid, due in rows.all():
                 found[(audience, pid)] = due
         return found
 
