@@ -72,6 +72,11 @@ class Catalog:
             spec = self.spec(name, running.state.live_version or 0)
             for criterion in spec.exit_criteria if spec else []:
                 self.exit_events.add(criterion.event or "audience.exited")
+        self.routed = {*self.by_event, *self.exit_events, "profile.merged"}
+        """Event names that concern journeys whatever the profile (entries, exits, merges);
+        other events concern only profiles waiting for them."""
+        if self.by_audience:
+            self.routed |= {"audience.entered", "audience.exited"}
 
     def spec(self, journey: str, version: int) -> JourneySpec | None:
         """The journey as it was at `version` (instances finish on the version they entered)."""

@@ -29,9 +29,9 @@ class JourneyConsumer:
             engine = JourneyEngine(tx, workspace_id, now)
             if not engine.catalog.journeys:
                 continue
-            stamped = [e for e in group if e.profile_id is not None]
-            engine.uow.prefetch(e.profile_id for e in stamped if e.profile_id)
-            for event in stamped:
+            routed = engine.routed([e for e in group if e.profile_id is not None])
+            engine.uow.prefetch(e.profile_id for e in routed if e.profile_id)
+            for event in routed:
                 engine.on_event(event)
             engine.flush()
             self.messages_queued += engine.messages_queued

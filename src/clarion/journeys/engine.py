@@ -39,6 +39,7 @@ class JourneyEngine:
         self.uow = UnitOfWork(tx, workspace_id, now, self.now_us)
         self.messages_queued = 0
         self._caps: dict[tuple[str, int], dict[str, int]] = {}
+        self._awaited: set[tuple[str, str]] = set()
 
     # --- running steps ---------------------------------------------------------
 
@@ -138,10 +139,31 @@ class JourneyEngine:
 
     # --- routing events --------------------------------------------------------
 
+    def routed(self, events: list[LoggedEvent]) -> list[LoggedEvent]:
+        """The events that concern journeys at all: entries, exits and merges, and events
+        that a waiting walk of their profile reacts to (one lookup for the batch). Only
+        their profiles need loading: most events on the log concern no journey."""
+        names = self.catalog.routed
+        others = [e.profile_id for e in events if (e.event or e.type) not in names]
+        self._awaited = self.tx.journeys.awaited(
+            self.workspace_id, [p for p in others if p is not None]
+        )
+        return [e for e in events if self.routes(e)]
+
+    def routes(self, event: LoggedEvent) -> bool:
+        """Whether the event may concern a journey (see `routed`); walks that started
+        waiting earlier in this round count too."""
+        name, profile_id = event.event or event.type, event.profile_id
+        return profile_id is not None and (
+            name in self.catalog.routed
+            or (profile_id, name) in self._awaited
+            or self.uow.awaits(profile_id, name)
+        )
+
     def on_event(self, event: LoggedEvent) -> None:
         """Route one stamped event: to instances waiting for it, to exit criteria, to entries."""
         profile_id = event.profile_id
-        if profile_id is None:
+        if profile_id is None or not self.routes(event):
             return
         data = event_dict(event)
         name = event.event or event.type

@@ -81,6 +81,14 @@ class UnitOfWork:
             self.prefetch([profile_id])
         return [s for s in self._active[profile_id].values() if s["status"] in ACTIVE]
 
+    def awaits(self, profile_id: str, name: str) -> bool:
+        """Whether a walk of the profile loaded or changed in this round waits for `name`."""
+        return any(
+            name in ((s.get("waiting") or {}).get("events") or ())
+            for s in self._active.get(profile_id, {}).values()
+            if s["status"] == "waiting"
+        )
+
     def last_entry(self, journey: str, profile_id: str) -> tuple[int, bool] | None:
         key = (journey, profile_id)
         if key not in self._entries and profile_id in self._known:

@@ -535,9 +535,9 @@ class JourneyRepo(Protocol):
         self, workspace_id: str, profile_ids: Sequence[str]
     ) -> dict[tuple[str, str], int]: ...
 
-    def waiting_for(
-        self, workspace_id: str, profile_id: str, events: Sequence[str]
-    ) -> builtins.list[str]: ...
+    def awaited(self, workspace_id: str, profile_ids: Sequence[str]) -> set[tuple[str, str]]:
+        """(profile, event name) pairs that waiting instances of these profiles react to."""
+        ...
 
     def of_journey(
         self,

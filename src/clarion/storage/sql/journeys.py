@@ -197,21 +197,19 @@ class SqlJourneys:
         )
         return {r.id: dict(r.state) for r in rows}
 
-    def waiting_for(
-        self, workspace_id: str, profile_id: str, events: Sequence[str]
-    ) -> builtins.list[str]:
-        if not events:
-            return []
-        rows = self._conn.execute(
-            select(journey_waits.c.instance_id)
-            .where(
-                journey_waits.c.workspace_id == workspace_id,
-                journey_waits.c.profile_id == profile_id,
-                journey_waits.c.event.in_(list(events)),
+    def awaited(self, workspace_id: str, profile_ids: Sequence[str]) -> set[tuple[str, str]]:
+        """(profile, event name) pairs that waiting instances of these profiles react to."""
+        found: set[tuple[str, str]] = set()
+        ids = list(dict.fromkeys(profile_ids))
+        for start in range(0, len(ids), 500):
+            rows = self._conn.execute(
+                select(journey_waits.c.profile_id, journey_waits.c.event).where(
+                    journey_waits.c.workspace_id == workspace_id,
+                    journey_waits.c.profile_id.in_(ids[start : start + 500]),
+                )
             )
-            .distinct()
-        )
-        return [r.instance_id for r in rows]
+            found.update((str(p), str(e)) for p, e in rows)
+        return found
 
     def of_journey(
         self,
