@@ -1,13 +1,14 @@
 """Delivery benchmark: personalised emails through the whole pipeline.
 
-    .venv/bin/python -m bench.delivery [--messages 20000] [--smtp-messages 10000]
+    .venv/bin/python -m bench.delivery [--messages 20000] [--smtp-messages 10000] [--processes 1]
 
 (a) rendered and handed to the capture provider: queue N marketing emails to N
     profiles (consent, suppression, caps, quiet hours and throttle all run),
     then time the dispatcher until the outbox is empty;
 (b) delivered by SMTP to Postfix's `smtp-sink` on loopback, without and with DKIM
     (RSA-2048), through the SMTP provider's connection pool.
-Reports messages/s and the process's peak memory.
+Reports messages/s, the dispatcher's CPU per message (summed over `--processes`
+dispatcher processes on the one database, as scaled-out workers run) and peak memory.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ import shutil
 import subprocess
 import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
 from pathlib import Path
 
 from bench._server import free_port, machine, peak_rss_mb
@@ -29,6 +32,7 @@ from clarion.ids import new_id
 from clarion.model.messages import MessageIntent, MessageSource
 from clarion.model.outcomes import SourceKind
 from clarion.model.profiles import ProfileRecord
+from clarion.processing.heap import settle_heap
 from clarion.storage.sql import SqlDatabase
 from clarion.workspaces import create_workspace
 
@@ -115,28 +119,52 @@ async def drain(dispatcher: Dispatcher) -> int:
         await dispatcher.providers.close()
 
 
-def run(count: int, folder: Path, channel: tuple[str, dict[str, object]] | None) -> float:
-    db = open_database(f"sqlite:///{folder / f'{new_id()}.db'}")
+def dispatch(url: str) -> tuple[int, float]:
+    """One dispatcher process (as `clarion worker` runs it): drain the outbox; returns
+    (messages sent, CPU seconds of this process)."""
+    db = open_database(url)
+    clock = SystemClock()
+    dispatcher = Dispatcher(
+        db,
+        clock,
+        ProviderRegistry(db, clock),
+        TemplateStore(),
+        public_url="https://clarion.example",
+        send_concurrency=64,
+    )
+    settle_heap()  # as `clarion serve` and `clarion worker` do once started
+    cpu = time.process_time()
+    sent = asyncio.run(drain(dispatcher))
+    cpu = time.process_time() - cpu
+    db.close()
+    return sent, cpu
+
+
+def run(
+    count: int,
+    folder: Path,
+    channel: tuple[str, dict[str, object]] | None,
+    processes: int = 1,
+) -> tuple[float, float]:
+    """(messages/s, CPU µs per message summed over the dispatcher processes)."""
+    url = f"sqlite:///{folder / f'{new_id()}.db'}"
+    db = open_database(url)
     workspace = setup(db, count)
     clock = SystemClock()
     if channel is not None:
         with db.write() as tx:
             tx.set_channel_config(workspace, "email", channel[0], dict(channel[1]), clock.now())
-    providers = ProviderRegistry(db, clock)
-    dispatcher = Dispatcher(
-        db,
-        clock,
-        providers,
-        TemplateStore(),
-        public_url="https://clarion.example",
-        send_concurrency=64,
-    )
-    started = time.perf_counter()
-    sent = asyncio.run(drain(dispatcher))
-    seconds = time.perf_counter() - started
     db.close()
+    started = time.perf_counter()
+    if processes == 1:
+        results = [dispatch(url)]
+    else:  # several dispatchers on one database, as scaled-out workers are
+        with ProcessPoolExecutor(processes, mp_context=get_context("spawn")) as pool:
+            results = list(pool.map(dispatch, [url] * processes))
+    seconds = time.perf_counter() - started
+    sent = sum(n for n, _ in results)
     assert sent == count, f"only {sent} of {count} sent"
-    return count / seconds
+    return count / seconds, sum(cpu for _, cpu in results) / count * 1e6
 
 
 def main() -> None:
@@ -144,11 +172,16 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=20_000)
     parser.add_argument("--smtp-messages", type=int, default=10_000)
     parser.add_argument("--pool", type=int, default=8)
+    parser.add_argument("--processes", type=int, default=1, help="dispatcher processes")
     args = parser.parse_args()
     print(f"machine: {machine()}")
+    print(f"load average before: {Path('/proc/loadavg').read_text().split()[:3]}")
     with tempfile.TemporaryDirectory() as folder:
-        rate = run(args.messages, Path(folder), None)
-        print(f"(a) capture: {args.messages} personalised emails, {rate:,.0f} messages/s")
+        rate, cpu = run(args.messages, Path(folder), None, args.processes)
+        print(
+            f"(a) capture: {args.messages} personalised emails, {args.processes} dispatcher"
+            f" process(es): {rate:,.0f} messages/s, {cpu:.0f} µs of dispatcher CPU a message"
+        )
         sink = shutil.which("smtp-sink")
         if sink is None:
             print("(b) skipped: install Debian's postfix for smtp-sink")
@@ -163,11 +196,11 @@ def main() -> None:
             from clarion.channels.email import generate_dkim_key
 
             url = f"smtp://127.0.0.1:{port}?pool={args.pool}"
-            plain = run(args.smtp_messages, Path(folder), ("smtp", {"url": url}))
+            plain, _ = run(args.smtp_messages, Path(folder), ("smtp", {"url": url}))
             print(f"(b) SMTP, pool {args.pool}, no DKIM: {plain:,.0f} messages/s")
             key = generate_dkim_key("rsa", bits=2048)
             dkim = {"domain": "example.com", "selector": "s1", "private_key": key.private_pem}
-            signed = run(args.smtp_messages, Path(folder), ("smtp", {"url": url, "dkim": dkim}))
+            signed, _ = run(args.smtp_messages, Path(folder), ("smtp", {"url": url, "dkim": dkim}))
             print(f"(b) SMTP, pool {args.pool}, DKIM RSA-2048: {signed:,.0f} messages/s")
         finally:
             process.terminate()
