@@ -71,6 +71,7 @@ class _Batch:
         wanted = {e.seq: self._identities(e) for e in events if e.profile_id is None}
         dropped = self._tombstoned(wanted)
         self.ws.prefetch(i for ids in wanted.values() for i in ids)
+        self.ws.prefetch_merges(e.profile_id for e in events if e.profile_id is not None)
         stamps: list[tuple[int, str]] = []
         for event in events:
             if event.seq in dropped:

@@ -35,6 +35,8 @@ class WorkingSet:
         self.assigned: dict[Identity, str] = {}
         self.merges: list[tuple[str, str, str]] = []
         self.internal: list[NewEvent] = []
+        self._unmerged: set[str] = set()
+        """Ids known (from one lookup per batch) never to have been merged away."""
 
     # --- loading -----------------------------------------------------------
 
@@ -67,13 +69,22 @@ class WorkingSet:
             self.prefetch([identity])
         return self._owners[identity]
 
+    def prefetch_merges(self, profile_ids: Iterable[str]) -> None:
+        """Look up at once which of these ids (events already carrying a profile, such
+        as Clarion's own) were merged away, so `follow` asks no more about the others."""
+        wanted = [p for p in dict.fromkeys(profile_ids) if p not in self.profiles]
+        if wanted:
+            merged = self.tx.profiles.merged_away(self.workspace_id, wanted)
+            self._unmerged.update(p for p in wanted if p not in merged)
+
     def follow(self, profile_id: str) -> str:
         """The surviving profile for an id that may have been merged away."""
         seen = set()
         while profile_id in self.removed and profile_id not in seen:
             seen.add(profile_id)
             profile_id = self.removed[profile_id]
-        if profile_id not in self.profiles and profile_id not in seen:
+        unmerged = profile_id in seen or profile_id in self._unmerged
+        if profile_id not in self.profiles and not unmerged:
             survivor = self.tx.profiles.survivor(self.workspace_id, profile_id)
             if survivor is not None:
                 return survivor

@@ -262,6 +262,10 @@ class ProfileRepo(Protocol):
         """The profile that absorbed `profile_id`, if it was merged away."""
         ...
 
+    def merged_away(self, workspace_id: str, profile_ids: Sequence[str]) -> set[str]:
+        """Those of `profile_ids` that were merged into another profile."""
+        ...
+
     def refresh_statistics(self) -> None:
         """Let the query planner see how large profiles and identities have grown."""
         ...

@@ -252,6 +252,18 @@ class SqlProfiles:
             self._conn.execute(text("ANALYZE identities"))
             self._conn.execute(text("ANALYZE profiles"))
 
+    def merged_away(self, workspace_id: str, profile_ids: Sequence[str]) -> set[str]:
+        found: set[str] = set()
+        for chunk in _chunks(list(dict.fromkeys(profile_ids))):
+            rows = self._conn.execute(
+                select(profile_merges.c.merged_id).where(
+                    profile_merges.c.workspace_id == workspace_id,
+                    profile_merges.c.merged_id.in_(chunk),
+                )
+            )
+            found.update(r.merged_id for r in rows)
+        return found
+
     def survivor(self, workspace_id: str, profile_id: str) -> str | None:
         return self._conn.execute(
             select(profile_merges.c.survivor_id).where(
