@@ -39,6 +39,7 @@ from clarion.documents import KindRegistry, apply_documents
 from clarion.model.audience import parse_definition
 from clarion.model.events import NewEvent
 from clarion.processing.consumers import drain
+from clarion.processing.heap import settle_heap
 from clarion.profiles import IdentityStage
 from clarion.storage.schema import events, profiles
 from clarion.storage.sql import SqlDatabase
@@ -172,6 +173,7 @@ def realtime(db_url: str, n: int) -> float:
         with db.write() as tx:
             tx.events.append(workspace, batch, clock.now())
     drain(db, clock, [IdentityStage(clock)], limit=2000)
+    settle_heap()  # as `clarion serve` and `clarion worker` do once started
     started = time.perf_counter()
     drain(db, clock, [AudienceConsumer(clock)], limit=1000)
     seconds = time.perf_counter() - started
