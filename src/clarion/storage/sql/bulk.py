@@ -68,13 +68,14 @@ class BulkInsert:
         return found
 
     def _rows(self, conn: Connection, rows: Sequence[Sequence[Any]]) -> list[tuple[Any, ...]]:
-        converters = self._converters(conn)
-        if not any(converters):
-            return [tuple(r) for r in rows]
-        return [
-            tuple(v if f is None else f(v) for f, v in zip(converters, r, strict=True))
-            for r in rows
-        ]
+        converting = [(i, f) for i, f in enumerate(self._converters(conn)) if f is not None]
+        out = []
+        for row in rows:
+            values = list(row)
+            for index, convert in converting:
+                values[index] = convert(values[index])
+            out.append(tuple(values))
+        return out
 
     def execute(self, conn: Connection, rows: Sequence[Sequence[Any]]) -> None:
         """Write `rows` (tuples in the order of `columns`)."""
