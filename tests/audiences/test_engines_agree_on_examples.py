@@ -111,6 +111,21 @@ CASES: list[tuple[str, dict[str, Any], list[str]]] = [
         ["p_no", "p_se_buyer"],
     ),
     (
+        "in keeps types apart",
+        {"trait": {"path": "age", "op": "in", "value": ["42", 41, True]}},
+        ["p_empty", "p_se_closed"],
+    ),
+    (
+        "in: integers and doubles are numbers",
+        {"trait": {"path": "age", "op": "in", "value": [42, "x"]}},
+        ["p_no", "p_se_buyer"],
+    ),
+    (
+        "not_in: listed types only, each against its own",
+        {"trait": {"path": "age", "op": "not_in", "value": ["42", 1]}},
+        ["p_no", "p_se_buyer"],
+    ),
+    (
         "not_in skips missing",
         {"trait": {"path": "country", "op": "not_in", "value": ["SE"]}},
         ["p_no"],

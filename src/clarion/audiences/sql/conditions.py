@@ -23,6 +23,7 @@ from clarion.audiences.sql.build import (
     negate,
     neq,
     number,
+    one_of,
     query,
 )
 from clarion.audiences.sql.context import SqlContext, atom, let
@@ -100,10 +101,22 @@ def _affix(ctx: SqlContext, op: str, value: JsonValue, affix: str) -> exp.Expr:
     return atom(all_of(long_enough, eq(part, ctx.params.add(affix))))
 
 
+def member_of(ctx: SqlContext, value: JsonValue, options: list[Any]) -> exp.Expr:
+    """Type-strict membership, two-valued: per type class among the options, the value
+    read once as that type and tested with one IN (a number never equals "42")."""
+    by_kind: dict[str, list[Any]] = {}
+    for option in options:
+        by_kind.setdefault(_kind(option), []).append(option)
+    tests = (
+        atom(one_of(typed(ctx, value, group[0]), [_bind(ctx, option) for option in group]))
+        for group in by_kind.values()
+    )
+    return exp.Paren(this=any_of(*tests))
+
+
 def _not_in(ctx: SqlContext, value: JsonValue, options: list[Any]) -> exp.Expr:
     kinds = sorted({_kind(option) for option in options})
-    listed = any_of(*(equals(ctx, value, option) for option in options))
-    return all_of(atom(ctx.dialect.is_kind(value, *kinds)), negate(listed))
+    return all_of(atom(ctx.dialect.is_kind(value, *kinds)), negate(member_of(ctx, value, options)))
 
 
 def _exists(ctx: SqlContext, value: JsonValue) -> exp.Expr:
@@ -145,7 +158,7 @@ def value_sql(ctx: SqlContext, value: JsonValue, op: str, expected: Any) -> exp.
     if op in _ORDER:
         return _ordered(ctx, op, value, expected)
     if op == "in":
-        return exp.Paren(this=any_of(*(equals(ctx, value, o) for o in expected)))
+        return member_of(ctx, value, expected)
     if op == "not_in":
         return _not_in(ctx, value, expected)
     if op == "contains":

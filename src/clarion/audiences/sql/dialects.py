@@ -62,6 +62,8 @@ class SqlDialect:
     def is_kind(self, value: JsonValue, *kinds: str) -> exp.Expr:
         """True when the value is one of the JSON kinds (NULL when missing)."""
         names = [text(name) for kind in kinds for name in self.TYPE_NAMES[kind]]
+        if len(names) == 1:
+            return eq(value.type.copy(), names[0])
         return one_of(value.type.copy(), names)
 
     def number(self, value: JsonValue) -> exp.Expr:
@@ -170,8 +172,12 @@ class DuckDbDialect(SqlDialect):
     }
 
     def string(self, value: JsonValue) -> exp.Expr:
-        """json_extract keeps quotes: unwrap with json_extract_string."""
-        unquoted = fn("json_extract_string", value.payload.copy(), text("$"))
+        """json_extract keeps quotes: read the string with json_extract_string, from the
+        document itself when the value has one (one JSON parse instead of two)."""
+        if value.doc is not None and value.path is not None:
+            unquoted = fn("json_extract_string", value.doc.copy(), value.path.copy())
+        else:
+            unquoted = fn("json_extract_string", value.payload.copy(), text("$"))
         return when(self.is_kind(value, "string"), unquoted)
 
     def int_div(self, left: exp.Expr, right: exp.Expr) -> exp.Expr:
