@@ -32,6 +32,9 @@ def event_filters(definition: Definition, resolver: Resolver) -> dict[str, Prope
 
 def _any_of(wheres: list[list[Condition]]) -> PropertyTest:
     tests = [[condition_test(condition) for condition in where] for where in wheres]
+    if len(tests) == 1 and len(tests[0]) == 1:  # the common shape, without generators
+        (only,) = tests[0]
+        return lambda properties: only(properties, 0)
     return lambda properties: any(all(test(properties, 0) for test in t) for t in tests)
 
 

@@ -33,8 +33,7 @@ class CompiledAudience:
         if self.root.changes is never:
             return None
         at = as_micros(now)
-        later = [t for t in self.root.changes(profile, at) if t > at]
-        return min(later) if later else None
+        return min((t for t in self.root.changes(profile, at) if t > at), default=None)
 
 
 def compile_definition(

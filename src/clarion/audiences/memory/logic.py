@@ -34,6 +34,9 @@ def compile_all(node: AllNode, path: str, ctx: MemoryContext) -> Compiled:
     """True when every child is."""
     parts = [compile_node(child, f"{path}.all[{i}]", ctx) for i, child in enumerate(node.all)]
     tests = [part.holds for part in parts]
+    if len(tests) == 2:  # the common shape, without a generator per call
+        first, second = tests
+        return Compiled(lambda p, now: first(p, now) and second(p, now), _union(parts))
 
     def holds(profile: ProfileView, now: int) -> bool:
         return all(test(profile, now) for test in tests)
@@ -46,6 +49,9 @@ def compile_any(node: AnyNode, path: str, ctx: MemoryContext) -> Compiled:
     """True when some child is."""
     parts = [compile_node(child, f"{path}.any[{i}]", ctx) for i, child in enumerate(node.any)]
     tests = [part.holds for part in parts]
+    if len(tests) == 2:  # the common shape, without a generator per call
+        first, second = tests
+        return Compiled(lambda p, now: first(p, now) or second(p, now), _union(parts))
 
     def holds(profile: ProfileView, now: int) -> bool:
         return any(test(profile, now) for test in tests)
