@@ -44,7 +44,7 @@ _COMPARE = {"eq": eq, "ne": neq, "lt": lt, "lte": lte, "gt": gt, "gte": gte}
 def _event_filters(ctx: SqlContext, spec: Performed, e: str) -> list[exp.Expr]:
     """The WHERE of the events matching `spec` (window included), alias `e`."""
     filters = [
-        eq(exp.column("workspace_id", e), ctx.workspace),
+        eq(ctx.dialect.scanned(exp.column("workspace_id", e)), ctx.workspace),
         exp.Not(this=exp.Is(this=exp.column("profile_id", e), expression=exp.null())),
         eq(exp.column("type", e), text(TRACK)),
         eq(exp.column("event", e), ctx.params.add(spec.event)),
