@@ -67,6 +67,10 @@ class TxResolver:
         self._workspace_id = workspace_id
         self._cache: dict[str, AudienceSpec | None] = {}
 
+    def remember(self, name: str, spec: AudienceSpec) -> None:
+        """Use `spec` for `name` (already read in this transaction) instead of reading it."""
+        self._cache[name] = spec
+
     def audience(self, name: str) -> AudienceSpec | None:
         if name not in self._cache:
             doc = self._tx.documents.get(self._workspace_id, "audience", name)

@@ -9,7 +9,8 @@ from clarion.audiences.errors import AudienceCompileError
 from clarion.audiences.kind import TxResolver
 from clarion.audiences.membership.relevance import event_filters
 from clarion.audiences.memory import CompiledAudience, compile_definition
-from clarion.model.audience import Definition, parse_audience
+from clarion.model.audience import AudienceSpec, Definition, parse_audience
+from clarion.model.documents import StoredDocument
 from clarion.model.events import LoggedEvent
 from clarion.storage.base import Page, Tx
 
@@ -34,11 +35,18 @@ class AudienceIndex:
         self.resolver = TxResolver(tx, workspace_id)
         self.audiences: dict[str, LiveAudience] = {}
         definitions: dict[str, Definition] = {}
+        specs: list[tuple[StoredDocument, AudienceSpec]] = []
         for doc in tx.documents.list(workspace_id, "audience", Page(limit=100_000)):
             try:
                 spec = parse_audience(doc.spec)
-                if spec.definition is None:
-                    continue
+            except ValueError:
+                continue
+            self.resolver.remember(doc.name, spec)  # in_audience then reads no document again
+            specs.append((doc, spec))
+        for doc, spec in specs:
+            if spec.definition is None:
+                continue
+            try:
                 compiled = compile_definition(spec.definition, self.resolver)
             except (AudienceCompileError, ValueError):
                 continue  # not compilable in memory (e.g. it references a list audience)
