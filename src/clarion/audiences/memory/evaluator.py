@@ -33,7 +33,8 @@ class CompiledAudience:
         if self.root.changes is never:
             return None
         at = as_micros(now)
-        return min((t for t in self.root.changes(profile, at) if t > at), default=None)
+        later = [t for t in self.root.changes(profile, at) if t > at]
+        return min(later) if later else None
 
 
 def compile_definition(
