@@ -29,9 +29,11 @@ class JourneyConsumer:
             engine = JourneyEngine(tx, workspace_id, now)
             if not engine.catalog.journeys:
                 continue
-            routed = engine.routed([e for e in group if e.profile_id is not None])
-            engine.uow.prefetch(e.profile_id for e in routed if e.profile_id)
-            for event in routed:
+            stamped = [e for e in group if e.profile_id is not None]
+            # Every event is still offered: one may concern a walk that starts waiting
+            # for it earlier in this batch (its profile is loaded by then).
+            engine.uow.prefetch(e.profile_id for e in engine.routed(stamped) if e.profile_id)
+            for event in stamped:
                 engine.on_event(event)
             engine.flush()
             self.messages_queued += engine.messages_queued

@@ -140,9 +140,9 @@ class JourneyEngine:
     # --- routing events --------------------------------------------------------
 
     def routed(self, events: list[LoggedEvent]) -> list[LoggedEvent]:
-        """The events that concern journeys at all: entries, exits and merges, and events
-        that a waiting walk of their profile reacts to (one lookup for the batch). Only
-        their profiles need loading: most events on the log concern no journey."""
+        """The events that concern journeys as the batch starts: entries, exits and merges,
+        and events that a waiting walk of their profile reacts to (one lookup for the
+        batch). Only their profiles need loading: most events on the log concern none."""
         names = self.catalog.routed
         others = [e.profile_id for e in events if (e.event or e.type) not in names]
         self._awaited = self.tx.journeys.awaited(
