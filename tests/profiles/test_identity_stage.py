@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 
+from clarion.model.events import NewEvent
 from clarion.storage.sql import SqlDatabase
 from clarion.testing import FakeClock
 from clarion.workspaces import create_workspace
@@ -181,3 +182,28 @@ def test_secret_key_events_may_change_consent(log: Log) -> None:
         ("email", "", "unsubscribed"),
         ("sms", "alerts", "subscribed"),
     }
+
+
+def test_own_events_of_a_merged_away_profile_follow_the_survivor(log: Log) -> None:
+    log.send("identify", user="u1", anon="laptop")
+    log.send("identify", anon="phone")
+    log.process()
+    known, phone = log.profile_of("user_id", "u1"), log.profile_of("anonymous_id", "phone")
+    log.send("identify", user="u1", anon="phone")
+    log.process()
+    assert known is not None and phone is not None and phone != known
+    # Clarion's own events name their profile; one batch holds both kinds.
+    with log.db.write() as tx:
+        tx.events.append(
+            log.ws,
+            [
+                NewEvent(
+                    type="track", message_id=f"own-{pid}", event="journey.entered", profile_id=pid
+                )
+                for pid in (phone, known)
+            ],
+            log.clock.now(),
+        )
+    log.process()
+    assert log.stamped(f"own-{phone}") == known
+    assert log.stamped(f"own-{known}") == known
