@@ -99,7 +99,8 @@ def _equality(expected: Any) -> Callable[[Any], bool]:
 
 
 def _ordering(op: str, bound: Any) -> Callable[[Any], bool]:
-    """`_ordered(op, v, bound)` with the dispatch on `op` and `bound` done once."""
+    """`v <op> bound`, type-strict (a string bound compares strings by code point, a number
+    bound compares numbers, booleans are not numbers), with the dispatch done once."""
     compare: Callable[[Any, Any], bool] = {
         "lt": lambda a, b: bool(a < b),
         "lte": lambda a, b: bool(a <= b),
