@@ -23,6 +23,7 @@ from sqlglot.dialects.postgres import Postgres
 from sqlglot.generators.postgres import PostgresGenerator
 
 from clarion.audiences.errors import NotCompilable
+from clarion.audiences.sql.anti_join import anti_joins
 from clarion.audiences.sql.build import any_of, cases, cast, eq, fn, one_of, text, when
 from clarion.audiences.sql.params import Params
 from clarion.model.durations import INSTANT_REGEX, INSTANT_SHAPES
@@ -278,6 +279,10 @@ class PostgresDialect(SqlDialect):
     def position(self, string: exp.Expr, part: exp.Expr) -> exp.Expr:
         """`strpos`."""
         return fn("strpos", string, part)
+
+    def generate(self, expression: exp.Expr) -> str:
+        """Negated subqueries as anti-joins (see `clarion.audiences.sql.anti_join`)."""
+        return super().generate(anti_joins(expression))
 
 
 DIALECTS: dict[str, SqlDialect] = {}
