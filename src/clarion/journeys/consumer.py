@@ -21,6 +21,8 @@ class JourneyConsumer:
     def __init__(self, clock: Clock) -> None:
         self._clock = clock
         self.messages_queued = 0
+        self._written = 0
+        self._known = 0
 
     def handle(self, tx: Tx, batch: ConsumerBatch) -> None:
         now = self._clock.now()
@@ -37,3 +39,8 @@ class JourneyConsumer:
                 engine.on_event(event)
             engine.flush()
             self.messages_queued += engine.messages_queued
+            self._written += engine.instances_written
+        if self._written > max(2_000, self._known):  # each time the tables about double
+            tx.journeys.refresh_statistics()
+            self._known += self._written
+            self._written = 0

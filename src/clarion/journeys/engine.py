@@ -38,6 +38,7 @@ class JourneyEngine:
         self.catalog = Catalog(tx, workspace_id)
         self.uow = UnitOfWork(tx, workspace_id, now, self.now_us)
         self.messages_queued = 0
+        self.instances_written = 0
         self._caps: dict[tuple[str, int], dict[str, int]] = {}
         self._awaited: set[tuple[str, str]] = set()
 
@@ -68,6 +69,7 @@ class JourneyEngine:
     def flush(self) -> None:
         """Write what this round did (in its transaction)."""
         self.messages_queued += len(self.uow.intents)
+        self.instances_written += len(self.uow.saved)
         self.uow.flush()
 
     # --- entering --------------------------------------------------------------

@@ -543,6 +543,10 @@ class JourneyRepo(Protocol):
         """(profile, event name) pairs that waiting instances of these profiles react to."""
         ...
 
+    def refresh_statistics(self) -> None:
+        """Let the query planner see how large instances and waits have grown."""
+        ...
+
     def of_journey(
         self,
         workspace_id: str,

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, func, or_, select, update
+from sqlalchemy import Connection, bindparam, delete, func, or_, select, text, update
 
 from clarion.storage.base import JourneyState
 from clarion.storage.erasure import erasure_hook
@@ -210,6 +210,14 @@ class SqlJourneys:
             )
             found.update((str(p), str(e)) for p, e in rows)
         return found
+
+    def refresh_statistics(self) -> None:
+        # As for identities (see SqlProfiles.refresh_statistics): on young, fast-growing
+        # tables PostgreSQL's statistics say "empty" until autovacuum's next round, and
+        # the batch lookups by profile became scans (300 ms each at 20,000 instances).
+        if self._dialect == "postgresql":
+            self._conn.execute(text("ANALYZE journey_instances"))
+            self._conn.execute(text("ANALYZE journey_waits"))
 
     def of_journey(
         self,
