@@ -24,8 +24,7 @@ from clarion.journeys.io import (
 )
 from clarion.journeys.state import Instance
 from clarion.model.events import NewEvent
-from clarion.model.messages import Category, MessageIntent, MessageSource
-from clarion.model.outcomes import SourceKind
+from clarion.model.messages import Category, MessageIntent
 
 if TYPE_CHECKING:
     from clarion.journeys.engine import JourneyEngine
@@ -43,15 +42,7 @@ def apply_effects(engine: JourneyEngine, instance: Instance, effects: list[Effec
 
 
 def _send(engine: JourneyEngine, instance: Instance, effect: SendMessage) -> None:
-    source = MessageSource(
-        SourceKind.JOURNEY,
-        instance.journey_id,
-        instance.journey,
-        instance.version,
-        instance.id,
-        effect.node,
-        effect.visit,
-    )
+    source = instance.message_source(effect.node, effect.visit)
     pins = engine.catalog.journeys[instance.journey].pinned(instance.version)
     engine.uow.intents.append(
         MessageIntent(

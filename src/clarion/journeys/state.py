@@ -8,6 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from clarion.model.messages import MessageSource
+from clarion.model.outcomes import SourceKind
+
 Status = Literal["active", "waiting", "completed", "exited"]
 
 
@@ -51,6 +54,18 @@ class Instance:
     @property
     def done(self) -> bool:
         return self.status in ("completed", "exited")
+
+    def message_source(self, node: str, visit: int) -> MessageSource:
+        """Where a message sent at `node` on its `visit`-th visit comes from (its id's seed)."""
+        return MessageSource(
+            SourceKind.JOURNEY,
+            self.journey_id,
+            self.journey,
+            self.version,
+            self.id,
+            node,
+            visit,
+        )
 
     def to_json(self) -> dict[str, Any]:
         """The JSON form (a plain copy; cheaper than `dataclasses.asdict`)."""

@@ -7,8 +7,7 @@ from clarion.journeys.catalog import Catalog
 from clarion.journeys.io import World
 from clarion.journeys.state import Instance
 from clarion.journeys.unit_of_work import UnitOfWork
-from clarion.model.messages import MessageSource, message_id_for
-from clarion.model.outcomes import SourceKind
+from clarion.model.messages import message_id_for
 
 EVENTS_PER_CONDITION = 1_000
 """Newest events of a profile that conditions on events look at."""
@@ -64,15 +63,7 @@ def world_for(
     spec = catalog.spec(instance.journey, instance.version)
 
     def message_id(node: str, visit: int) -> str:
-        source = MessageSource(
-            SourceKind.JOURNEY,
-            instance.journey_id,
-            instance.journey,
-            instance.version,
-            instance.id,
-            node,
-            visit,
-        )
+        source = instance.message_source(node, visit)
         return message_id_for(instance.workspace_id, source, instance.profile_id, None)
 
     return World(
