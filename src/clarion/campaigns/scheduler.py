@@ -9,16 +9,12 @@ unique key on campaign and occurrence).
 
 from __future__ import annotations
 
-import logging
-import threading
-
 from clarion.campaigns.lifecycle import new_run, pinned_of
 from clarion.campaigns.runs import RunWorker
 from clarion.campaigns.schedule import Occurrence, next_occurrence
 from clarion.clock import Clock, to_micros
+from clarion.processing.background import BackgroundLoop
 from clarion.storage.base import Database
-
-log = logging.getLogger(__name__)
 
 
 def fire_due(db: Database, clock: Clock, limit: int = 100) -> int:
@@ -45,46 +41,21 @@ def fire_due(db: Database, clock: Clock, limit: int = 100) -> int:
     return fired
 
 
-class CampaignLoop:
+class CampaignLoop(BackgroundLoop):
     """A thread that fires schedules and works on runs until stopped.
 
     `wake()` (after an activation) makes it look at once; otherwise it looks
     every `idle_seconds`.
     """
 
+    thread_name = "clarion-campaigns"
+
     def __init__(self, worker: RunWorker, idle_seconds: float = 0.5) -> None:
+        super().__init__(idle_seconds)
         self.worker = worker
-        self._idle = idle_seconds
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="clarion-campaigns", daemon=True)
-        self._thread.start()
-
-    def wake(self) -> None:
-        self._wake.set()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout=60)
 
     def tick(self) -> bool:
         """One pass: fire due schedules, then advance due runs. True if it did anything."""
         fired = fire_due(self.worker.db, self.worker.clock)
         stats = self.worker.step()
         return bool(fired or stats.snapshots or stats.queued or stats.completed)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self._wake.clear()
-            try:
-                busy = self.tick()
-            except Exception:  # keep scheduling; a leased run is taken up again later
-                log.exception("campaign loop failed; retrying")
-                busy = False
-            if not busy:
-                self._wake.wait(self._idle)

@@ -4,39 +4,25 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import threading
 
 from clarion.delivery.dispatcher import Dispatcher
+from clarion.processing.background import BackgroundLoop
 
 log = logging.getLogger(__name__)
 
 
-class DispatcherLoop:
+class DispatcherLoop(BackgroundLoop):
     """A thread with its own event loop, dispatching until stopped.
 
     `wake()` (after messages are queued) makes it look at once; otherwise it
     looks every `idle_seconds` (deferred messages fall due on their own).
     """
 
+    thread_name = "clarion-dispatcher"
+
     def __init__(self, dispatcher: Dispatcher, idle_seconds: float = 0.25) -> None:
+        super().__init__(idle_seconds)
         self.dispatcher = dispatcher
-        self._idle = idle_seconds
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="clarion-dispatcher", daemon=True)
-        self._thread.start()
-
-    def wake(self) -> None:
-        self._wake.set()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout=60)
 
     def _run(self) -> None:
         asyncio.run(self._loop())

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import logging
-import threading
 from collections.abc import Sequence
 from typing import Protocol
 
 from clarion.clock import Clock
+from clarion.processing.background import BackgroundLoop
 from clarion.storage.base import ConsumerBatch, Database, Tx
-
-log = logging.getLogger(__name__)
 
 
 class Consumer(Protocol):
@@ -49,12 +46,15 @@ def drain(db: Database, clock: Clock, consumers: Sequence[Consumer], limit: int 
             return total
 
 
-class ConsumerLoop:
+class ConsumerLoop(BackgroundLoop):
     """Runs consumers in a background thread until stopped (the embedded mode).
 
     `wake()` (called after an append) makes it poll at once; otherwise it polls
     every `idle_seconds`.
     """
+
+    thread_name = "clarion-consumers"
+    join_seconds = 30.0
 
     def __init__(
         self,
@@ -63,34 +63,11 @@ class ConsumerLoop:
         consumers: Sequence[Consumer],
         idle_seconds: float = 0.2,
     ) -> None:
+        super().__init__(idle_seconds)
         self._db = db
         self._clock = clock
         self._consumers = list(consumers)
-        self._idle = idle_seconds
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
 
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="clarion-consumers", daemon=True)
-        self._thread.start()
-
-    def wake(self) -> None:
-        self._wake.set()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout=30)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self._wake.clear()
-            try:
-                busy = drain(self._db, self._clock, self._consumers) > 0
-            except Exception:  # a bug in one batch must not kill the loop
-                log.exception("consumer loop failed; retrying")
-                busy = False
-            if not busy:
-                self._wake.wait(self._idle)
+    def tick(self) -> bool:
+        """Drain every consumer; True if any event was processed."""
+        return drain(self._db, self._clock, self._consumers) > 0
