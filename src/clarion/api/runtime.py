@@ -30,9 +30,11 @@ from clarion.orchestrated import CanvasKind, CanvasService, SchemaKind, SourceRe
 from clarion.orchestrated.loop import CanvasLoop
 from clarion.outbound import OutboundClient, OutboundPolicy
 from clarion.processing import Consumer, ConsumerLoop
+from clarion.processing.watch import ChangeWatch
 from clarion.profiles import IdentityStage
 from clarion.profiles.groups import SubscriptionGroupKind
 from clarion.storage.sql import SqlDatabase
+from clarion.storage.sql.changes import ChangeProbe
 from clarion.workspaces import Authenticator
 
 
@@ -74,13 +76,18 @@ class Runtime:
     audience_loop: AudienceLoop
     campaign_loop: CampaignLoop | None = None
     canvas_loop: CanvasLoop | None = None
+    watch: ChangeWatch | None = None
 
     @property
     def dispatcher(self) -> Dispatcher:
         return self.dispatcher_loop.dispatcher
 
-    def start(self) -> None:
-        """Start the background loops, and let requests wake them."""
+    def start(self, watch_other_processes: bool = False) -> None:
+        """Start the background loops, and let requests wake them.
+
+        With `watch_other_processes` (a worker without HTTP), a commit by any other
+        process wakes the consumers and the dispatcher within milliseconds.
+        """
         self.services.wake_consumers = self.consumer_loop.wake
         self.services.wake_dispatcher = self.dispatcher_loop.wake
         self.consumer_loop.start()
@@ -93,8 +100,17 @@ class Runtime:
         if self.canvas_loop is not None:
             self.canvas_loop.service.wake_dispatcher = self.dispatcher_loop.wake
             self.canvas_loop.start()
+        if watch_other_processes:
+            assert isinstance(self.services.db, SqlDatabase)
+            self.watch = ChangeWatch(
+                ChangeProbe(self.services.db.engine),
+                [self.consumer_loop.wake, self.dispatcher_loop.wake],
+            )
+            self.watch.start()
 
     def stop(self) -> None:
+        if self.watch is not None:
+            self.watch.stop()
         if self.campaign_loop is not None:
             self.campaign_loop.stop()
         if self.canvas_loop is not None:

@@ -19,7 +19,7 @@ def worker(db: str | None = DbOption) -> None:
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     settle_heap()
-    runtime.start()
+    runtime.start(watch_other_processes=True)
     console.print(f"Clarion worker on {config.database_url}")
     stop.wait()
     runtime.stop()
