@@ -1,33 +1,51 @@
 """Campaign benchmarks (issue 8).
 
-    .venv/bin/python -m bench.campaigns [--recipients 1000000] [--requests 5000]
+    .venv/bin/python -m bench.campaigns [--recipients 1000000]
+    .venv/bin/python -m bench.campaigns --only api [--mode embedded|scaled|both]
+        [--connections 16] [--seconds 10] [--rates 1000]
 
 (a) an action campaign of N personalised marketing emails, end to end into the
     capture provider: the audience snapshot (SQL), the run queueing recipients in
     bulk and the dispatcher (every pipeline stage, Liquid rendering, tracked links)
     running at the same time, as in `clarion serve`; total time, messages/s and
     the process's peak memory;
-(b) an API-triggered transactional campaign behind `clarion serve` (workers on):
-    a load generator on loopback sends one-recipient trigger calls from concurrent
-    keep-alive clients; requests/s, and p50/p99 from sending the request to the
-    provider call (the capture provider's time stamp).
+(b) an API-triggered transactional campaign on SQLite, behind `clarion serve`
+    with its workers (`--mode embedded`), or behind `clarion serve` serving only
+    the API (CLARION_WORKERS=false) next to one `clarion worker` process
+    (`--mode scaled`). A load generator in its own process sends one-recipient
+    trigger calls as raw keep-alive HTTP/1.1 on loopback: first a closed loop
+    (each client sends its next call when the last was answered), then open loops
+    at fixed rates, where latency counts from when a call was due (no coordinated
+    omission). It prints calls/s, p50/p90/p99 from sending (or being due) to the
+    provider call (the capture provider's time stamp), the answer's own latency,
+    the server's CPU per call (both processes in scaled mode, until every message
+    was delivered) and the load average at the end of the run.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import multiprocessing
 import os
-import statistics
+import subprocess
+import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from math import nan as NAN
 from pathlib import Path
+from typing import Any
 
 import httpx
+import orjson
 from sqlalchemy import func, select
 
 from bench._server import create_workspace, machine, peak_rss_mb, serve
+from bench.surfaces import cpu_seconds
 from clarion.api.app import open_database
 from clarion.campaigns import RunWorker, activate, find_campaign
 from clarion.clock import SystemClock, to_micros
@@ -187,101 +205,289 @@ def action_campaign(recipients: int, folder: Path) -> dict[str, float]:
     }
 
 
-async def trigger_load(url: str, key: str, requests: int, concurrency: int) -> tuple:
-    started_at: dict[str, float] = {}
-    pending = list(range(requests))
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(
-        base_url=url, limits=limits, timeout=60, headers={"Authorization": f"Bearer {key}"}
-    ) as http:
+TRIGGER_PATH = "/v1/campaigns/order-confirmation/trigger"
+TRIGGER_TEMPLATE = {
+    "kind": "template",
+    "name": "order-confirmation",
+    "channel": "email",
+    "from": "Shop <shop@example.com>",
+    "subject": "Order {{ context.order.id }}",
+    "text": "Thanks for order {{ context.order.id }} ({{ context.order.total }} SEK) "
+    "at {{ context.shop }}.",
+}
+TRIGGER_CAMPAIGN = {
+    "kind": "campaign",
+    "name": "order-confirmation",
+    "type": "api",
+    "category": "transactional",
+    "template": "order-confirmation",
+}
 
-        async def client() -> None:
-            while pending:
-                n = pending.pop()
-                body = {
-                    "requestId": f"order-{n}",
-                    "recipients": [
-                        {
-                            "email": f"buyer{n}@example.com",
-                            "context": {"order": {"id": str(n), "total": n % 500}},
-                        }
-                    ],
-                    "context": {"shop": "Acme"},
+
+@dataclass
+class TriggerLoad:
+    """One run of the trigger load generator."""
+
+    port: int
+    key: str
+    prefix: str
+    """Makes this run's request ids and buyers its own."""
+    connections: int
+    seconds: float
+    rate: float | None
+    """Requests per second on a fixed schedule (open loop); None: closed loop."""
+
+
+def _trigger_request(load: TriggerLoad, n: int) -> bytes:
+    body = orjson.dumps(
+        {
+            "requestId": f"{load.prefix}-{n}",
+            "recipients": [
+                {
+                    "email": f"buyer-{load.prefix}-{n}@example.com",
+                    "context": {"order": {"id": str(n), "total": n % 500}},
                 }
-                sent = time.time()
-                response = await http.post("/v1/campaigns/order-confirmation/trigger", json=body)
-                if response.status_code != 202:
-                    raise RuntimeError(f"{response.status_code}: {response.text[:200]}")
-                started_at[response.json()["recipients"][0]["message_id"]] = sent
+            ],
+            "context": {"shop": "Acme"},
+        }
+    )
+    head = (
+        f"POST {TRIGGER_PATH} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        f"Authorization: Bearer {load.key}\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    )
+    return head.encode() + body
 
-        began = time.perf_counter()
-        await asyncio.gather(*(client() for _ in range(concurrency)))
-        return started_at, time.perf_counter() - began
+
+async def _generate_triggers(load: TriggerLoad) -> dict[str, Any]:
+    """Raw keep-alive HTTP/1.1 on loopback; per message id, when its call was sent (or due,
+    in an open loop), on the wall clock the capture provider stamps with."""
+    due_at: dict[str, float] = {}
+    answered: list[float] = []
+    errors: list[str] = []
+    wall = time.time() - time.perf_counter()  # perf_counter -> wall clock
+    started = time.perf_counter()
+    deadline = started + load.seconds
+    counter = iter(range(10**9))
+    due: asyncio.Queue[float] | None = asyncio.Queue() if load.rate else None
+
+    async def schedule() -> None:
+        assert due is not None and load.rate
+        interval, n = 1.0 / load.rate, 0
+        while True:
+            at = started + n * interval
+            if at >= deadline:
+                for _ in range(load.connections):
+                    due.put_nowait(-1.0)
+                return
+            delay = at - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            due.put_nowait(at)
+            n += 1
+
+    async def connection() -> None:
+        reader, writer = await asyncio.open_connection("127.0.0.1", load.port)
+        try:
+            while True:
+                if due is not None:
+                    sent_at = await due.get()
+                    if sent_at < 0:
+                        return
+                else:
+                    sent_at = time.perf_counter()
+                    if sent_at >= deadline:
+                        return
+                writer.write(_trigger_request(load, next(counter)))
+                head = await reader.readuntil(b"\r\n\r\n")
+                length = 0
+                for line in head.split(b"\r\n"):
+                    if line[:15].lower() == b"content-length:":
+                        length = int(line[15:])
+                body = await reader.readexactly(length)
+                answered.append(time.perf_counter() - sent_at)
+                if not head.startswith(b"HTTP/1.1 202"):
+                    status = head.split(b"\r\n", 1)[0].decode()
+                    errors.append(f"{status} {body[:200]!r}")
+                    continue
+                due_at[orjson.loads(body)["recipients"][0]["message_id"]] = wall + sent_at
+        finally:
+            writer.close()
+
+    cpu = time.process_time()
+    tasks = [connection() for _ in range(load.connections)]
+    if due is not None:
+        tasks.append(schedule())
+    await asyncio.gather(*tasks)
+    return {
+        "due_at": due_at,
+        "answered": answered,
+        "errors": errors[:5],
+        "error_count": len(errors),
+        "elapsed": time.perf_counter() - started,
+        "cpu": time.process_time() - cpu,
+    }
 
 
-def api_campaign(requests: int, concurrency: int, folder: Path) -> dict[str, float]:
-    db_url = f"sqlite:///{folder / 'api.db'}"
-    keys = create_workspace(db_url)
-    key = keys["secret_key"]
-    with serve(db_url) as (url, process):
+def _trigger_process(load: TriggerLoad, out: Any) -> None:
+    try:
+        import uvloop
+
+        uvloop.install()
+    except ImportError:
+        pass
+    out.send(asyncio.run(_generate_triggers(load)))
+    out.close()
+
+
+def _delivered(db_url: str, wanted: dict[str, float], deadline_s: float = 120) -> dict[str, int]:
+    """Capture stamps (µs) of the wanted messages, once all are there (or at the deadline)."""
+    db = open_database(db_url, migrate=False)
+    found: dict[str, int] = {}
+    ids = list(wanted)
+    deadline = time.monotonic() + deadline_s
+    try:
+        while True:
+            for start in range(0, len(ids), 500):
+                chunk = [i for i in ids[start : start + 500] if i not in found]
+                if not chunk:
+                    continue
+                with db.read() as tx:
+                    rows = tx.conn.execute(
+                        select(captured_messages.c.id, captured_messages.c.created_at).where(
+                            captured_messages.c.id.in_(chunk)
+                        )
+                    ).all()
+                found.update((mid, to_micros(at)) for mid, at in rows)
+            if len(found) >= len(ids) or time.monotonic() > deadline:
+                return found
+            time.sleep(0.05)
+    finally:
+        db.close()
+
+
+def run_triggers(load: TriggerLoad, db_url: str, pids: list[int]) -> dict[str, Any]:
+    """Run the generator in its own process; latencies to the provider call, server CPU."""
+    receive, send = multiprocessing.Pipe(duplex=False)
+    process = multiprocessing.get_context("spawn").Process(
+        target=_trigger_process, args=(load, send)
+    )
+    cpu_before = sum(cpu_seconds(pid) for pid in pids)
+    process.start()
+    result: dict[str, Any] = receive.recv()
+    process.join()
+    stamps = _delivered(db_url, result["due_at"])
+    result["server_cpu"] = sum(cpu_seconds(pid) for pid in pids) - cpu_before
+    result["latencies"] = sorted(
+        stamps[mid] / 1e6 - at for mid, at in result["due_at"].items() if mid in stamps
+    )
+    result["load"] = os.getloadavg()
+    return result
+
+
+def trigger_summary(name: str, result: dict[str, Any]) -> str:
+    """One line: requests/s, latency to the provider call, answer latency, CPU."""
+    latencies, answered = result["latencies"], sorted(result["answered"])
+    count, elapsed = len(answered), result["elapsed"]
+
+    def pct(values: list[float], p: float) -> float:
+        return values[min(len(values) - 1, int(p * len(values)))] * 1000 if values else NAN
+
+    line = (
+        f"{name}: {count:,} calls in {elapsed:.1f} s = {count / elapsed:,.0f}/s; "
+        f"to the provider call p50 {pct(latencies, 0.5):.1f} ms, p90 {pct(latencies, 0.9):.1f} "
+        f"ms, p99 {pct(latencies, 0.99):.1f} ms, max {pct(latencies, 1):.1f} ms "
+        f"({len(latencies):,} delivered); answer p50 {pct(answered, 0.5):.1f} ms, p99 "
+        f"{pct(answered, 0.99):.1f} ms; server CPU {result['server_cpu'] / elapsed:.0%} "
+        f"= {result['server_cpu'] / max(count, 1) * 1000:.2f} ms/call, generator CPU "
+        f"{result['cpu'] / elapsed:.0%}; load average "
+        + "/".join(f"{v:.2f}" for v in result["load"])
+    )
+    if result["error_count"]:
+        line += f"; {result['error_count']} errors, e.g. {result['errors']}"
+    return line
+
+
+@contextmanager
+def trigger_server(db_url: str, mode: str) -> Iterator[tuple[str, list[int]]]:
+    """`clarion serve` with its workers (embedded), or serving only the API next to one
+    `clarion worker` (scaled); the URL and the pids whose CPU counts."""
+    if mode == "embedded":
+        with serve(db_url) as (url, process):
+            yield url, [process.pid]
+        return
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "clarion.cli", "worker", "--db", db_url],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        with serve(db_url, workers=False) as (url, process):
+            yield url, [process.pid, worker.pid]
+    finally:
+        worker.terminate()
+        worker.wait(timeout=60)
+
+
+def api_campaign(
+    folder: Path, mode: str, connections: int, seconds: float, rates: list[float]
+) -> list[str]:
+    """Bench (b): closed loop with `connections` clients, then each open-loop rate."""
+    db_url = f"sqlite:///{folder / f'api-{mode}.db'}"
+    key = create_workspace(db_url)["secret_key"]
+    lines = []
+    with trigger_server(db_url, mode) as (url, pids):
         headers = {"Authorization": f"Bearer {key}"}
-        template = {
-            "kind": "template",
-            "name": "order-confirmation",
-            "channel": "email",
-            "from": "Shop <shop@example.com>",
-            "subject": "Order {{ context.order.id }}",
-            "text": "Thanks for order {{ context.order.id }} ({{ context.order.total }} SEK) "
-            "at {{ context.shop }}.",
-        }
-        campaign = {
-            "kind": "campaign",
-            "name": "order-confirmation",
-            "type": "api",
-            "category": "transactional",
-            "template": "order-confirmation",
-        }
-        httpx.post(f"{url}/v1/apply", json=[template, campaign], headers=headers).raise_for_status()
+        httpx.post(
+            f"{url}/v1/apply", json=[TRIGGER_TEMPLATE, TRIGGER_CAMPAIGN], headers=headers
+        ).raise_for_status()
         httpx.post(
             f"{url}/v1/campaigns/order-confirmation/activate", headers=headers
         ).raise_for_status()
-        started_at, elapsed = asyncio.run(trigger_load(url, key, requests, concurrency))
-        db = open_database(db_url, migrate=False)
-        deadline = time.monotonic() + 300
-        while True:
-            with db.read() as tx:
-                rows = tx.conn.execute(
-                    select(captured_messages.c.id, captured_messages.c.created_at)
-                ).all()
-            if len(rows) >= requests or time.monotonic() > deadline:
-                break
-            time.sleep(0.2)
-        rss = peak_rss_mb(process.pid)
-        db.close()
-    latencies = sorted(
-        (to_micros(at) / 1e6 - started_at[mid]) * 1000 for mid, at in rows if mid in started_at
-    )
-    return {
-        "requests": requests,
-        "delivered": len(latencies),
-        "rps": requests / elapsed,
-        "p50_ms": statistics.median(latencies),
-        "p99_ms": latencies[int(len(latencies) * 0.99) - 1],
-        "server_peak_rss_mb": rss,
-    }
+        port = int(url.rsplit(":", 1)[1])
+        run_triggers(TriggerLoad(port, key, "warm", connections, 2, None), db_url, pids)
+        closed = TriggerLoad(port, key, "closed", connections, seconds, None)
+        lines.append(
+            trigger_summary(
+                f"{mode}, closed loop, {connections} clients", run_triggers(closed, db_url, pids)
+            )
+        )
+        for rate in rates:
+            fixed = TriggerLoad(port, key, f"open{rate:.0f}", max(connections, 64), seconds, rate)
+            lines.append(
+                trigger_summary(
+                    f"{mode}, open loop at {rate:,.0f}/s", run_triggers(fixed, db_url, pids)
+                )
+            )
+        lines.append(f"server peak RSS {peak_rss_mb(pids[0]):.0f} MB")
+    return lines
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--recipients", type=int, default=1_000_000)
-    parser.add_argument("--requests", type=int, default=5000)
-    parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--only", choices=["action", "api"])
+    parser.add_argument("--connections", type=int, default=16, help="(b) closed-loop clients")
+    parser.add_argument("--seconds", type=float, default=10, help="(b) length of each run")
+    parser.add_argument(
+        "--rates", default="", help="(b) open-loop rates after the closed loop, e.g. 1000"
+    )
+    parser.add_argument(
+        "--mode",
+        choices=["embedded", "scaled", "both"],
+        default="embedded",
+        help="(b) `clarion serve` with workers (embedded), or API only plus one "
+        "`clarion worker` (scaled)",
+    )
     args = parser.parse_args()
     print(machine())
+    rates = [float(r) for r in args.rates.split(",") if r]
+    modes = ["embedded", "scaled"] if args.mode == "both" else [args.mode]
     with tempfile.TemporaryDirectory() as folder:
         if args.only in (None, "api"):
-            print("(b) API-triggered:", api_campaign(args.requests, args.concurrency, Path(folder)))
+            for mode in modes:
+                for line in api_campaign(Path(folder), mode, args.connections, args.seconds, rates):
+                    print("(b)", line, flush=True)
         if args.only in (None, "action"):
             print("(a) action campaign:", action_campaign(args.recipients, Path(folder)))
 
