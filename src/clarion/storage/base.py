@@ -92,6 +92,16 @@ class Appended:
 
 
 @dataclass(frozen=True, slots=True)
+class ProfileFacts:
+    """What audiences read of one profile: traits, timezone and (when asked) identities."""
+
+    id: str
+    traits: dict[str, Any]
+    timezone: str | None
+    identities: list[tuple[str, str]]
+
+
+@dataclass(frozen=True, slots=True)
 class EventFacts:
     """What conditions on past events read of one `track` event (no payload: cheap to load)."""
 
@@ -634,6 +644,13 @@ class AudienceRepo(Protocol):
     def timers(
         self, workspace_id: str, profile_ids: Sequence[str]
     ) -> dict[tuple[str, str], int]: ...
+
+    def facts(
+        self, workspace_id: str, profile_ids: Sequence[str], identities: bool
+    ) -> dict[str, ProfileFacts]:
+        """What audiences read of these profiles (identities left empty unless asked for):
+        lighter than `ProfileRepo.load`, for evaluating many profiles at once."""
+        ...
 
     def take_due(self, limit: int, before_us: int) -> builtins.list[tuple[str, str, str]]: ...
 

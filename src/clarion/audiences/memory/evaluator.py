@@ -36,6 +36,19 @@ class CompiledAudience:
         later = [t for t in self.root.changes(profile, at) if t > at]
         return min(later) if later else None
 
+    def at(self, profile: ProfileView, now: int) -> tuple[bool, int | None]:
+        """`holds` and `next_change` at once, at `now` in µs (the membership consumer's
+        question for every (profile, audience) pair it re-evaluates)."""
+        root = self.root
+        member = root.holds(profile, now)
+        if root.changes is never:
+            return member, None
+        due = None
+        for t in root.changes(profile, now):
+            if t > now and (due is None or t < due):
+                due = t
+        return member, due
+
 
 def compile_definition(
     definition: Definition, resolver: Resolver = NO_REFERENCES, path: str = "definition"

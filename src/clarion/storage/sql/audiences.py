@@ -10,9 +10,15 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection, bindparam, delete, func, select, text
 
-from clarion.storage.base import AudienceStatus, Page
+from clarion.storage.base import AudienceStatus, Page, ProfileFacts
 from clarion.storage.erasure import erasure_hook
-from clarion.storage.schema import audience_members, audience_status, audience_timers
+from clarion.storage.schema import (
+    audience_members,
+    audience_status,
+    audience_timers,
+    profiles,
+)
+from clarion.storage.sql.bulk import BulkInsert
 from clarion.storage.sql.dialect import insert_ignoring_conflicts, upsert
 
 _CHUNK = 500
@@ -36,16 +42,42 @@ _PG_CANCEL = text(
     f"DELETE FROM audience_timers x USING {_PG_ROWS}"
     " WHERE x.workspace_id = r->>0 AND x.audience = r->>1 AND x.profile_id = r->>2"
 )
-_DELETE_MEMBER = delete(audience_members).where(
-    audience_members.c.workspace_id == bindparam("w"),
-    audience_members.c.audience == bindparam("a"),
-    audience_members.c.profile_id == bindparam("p"),
+# SQLite: the driver's executemany of one prepared statement (SQLAlchemy's executemany
+# spends tens of µs a row on parameters).
+_SQLITE_ADD = BulkInsert(
+    audience_members,
+    ("workspace_id", "audience", "profile_id", "since"),
+    ("workspace_id", "audience", "profile_id"),
 )
-_DELETE_TIMER = delete(audience_timers).where(
-    audience_timers.c.workspace_id == bindparam("w"),
-    audience_timers.c.audience == bindparam("a"),
-    audience_timers.c.profile_id == bindparam("p"),
+_SQLITE_SCHEDULE = BulkInsert(
+    audience_timers,
+    ("workspace_id", "audience", "profile_id", "due_at"),
+    ("workspace_id", "audience", "profile_id"),
+    update=("due_at",),
 )
+_SQLITE_REMOVE = (
+    "DELETE FROM audience_members WHERE workspace_id = ? AND audience = ? AND profile_id = ?"
+)
+_SQLITE_CANCEL = (
+    "DELETE FROM audience_timers WHERE workspace_id = ? AND audience = ? AND profile_id = ?"
+)
+# Reads of a batch's profiles: compiled once (the IN list expands per call).
+_MEMBERSHIPS = text(
+    "SELECT profile_id, audience FROM audience_members"
+    " WHERE workspace_id = :w AND profile_id IN :ids"
+).bindparams(bindparam("ids", expanding=True))
+_TIMERS = text(
+    "SELECT audience, profile_id, due_at FROM audience_timers"
+    " WHERE workspace_id = :w AND profile_id IN :ids"
+).bindparams(bindparam("ids", expanding=True))
+_FACTS = select(profiles.c.id, profiles.c.traits, profiles.c.timezone).where(
+    profiles.c.workspace_id == bindparam("w"),
+    profiles.c.id.in_(bindparam("ids", expanding=True)),
+)
+_IDENTITIES = text(
+    "SELECT profile_id, namespace, value FROM identities"
+    " WHERE workspace_id = :w AND profile_id IN :ids"
+).bindparams(bindparam("ids", expanding=True))
 
 
 def _rows(rows: Sequence[tuple[Any, ...]]) -> str:
@@ -68,13 +100,14 @@ class SqlAudiences:
         ids = list(dict.fromkeys(profile_ids))
         for start in range(0, len(ids), _CHUNK):
             rows = self._conn.execute(
-                select(audience_members.c.profile_id, audience_members.c.audience).where(
-                    audience_members.c.workspace_id == workspace_id,
-                    audience_members.c.profile_id.in_(ids[start : start + _CHUNK]),
-                )
+                _MEMBERSHIPS, {"w": workspace_id, "ids": ids[start : start + _CHUNK]}
             )
             for pid, audience in rows.all():
-                found.setdefault(pid, set()).add(audience)
+                held = found.get(pid)
+                if held is None:
+                    found[pid] = {audience}
+                else:
+                    held.add(audience)
         return found
 
     def members(self, workspace_id: str, audience: str, page: Page) -> builtins.list[str]:
@@ -152,26 +185,11 @@ class SqlAudiences:
                 {"w": workspace_id, "since": since_us, "rows": _rows(entered)},
             )
         elif entered:
-            self._conn.execute(
-                insert_ignoring_conflicts(
-                    self._dialect, audience_members, "workspace_id", "audience", "profile_id"
-                ),
-                [
-                    {
-                        "workspace_id": workspace_id,
-                        "audience": a,
-                        "profile_id": p,
-                        "since": since_us,
-                    }
-                    for a, p in entered
-                ],
-            )
+            _SQLITE_ADD.execute(self._conn, [(workspace_id, a, p, since_us) for a, p in entered])
         if exited and pg:
             self._conn.execute(_PG_REMOVE, {"w": workspace_id, "rows": _rows(exited)})
         elif exited:
-            self._conn.execute(
-                _DELETE_MEMBER, [{"w": workspace_id, "a": a, "p": p} for a, p in exited]
-            )
+            self._conn.exec_driver_sql(_SQLITE_REMOVE, [(workspace_id, a, p) for a, p in exited])
 
     def drop(self, workspace_id: str, audience: str) -> None:
         """Forget an audience's members, timers and status (it was deleted)."""
@@ -190,24 +208,13 @@ class SqlAudiences:
             last = {(w, a, p): (w, a, p, d) for w, a, p, d in rows}  # one update per row
             self._conn.execute(_PG_SCHEDULE, {"rows": _rows(list(last.values()))})
         elif rows:
-            self._conn.execute(
-                upsert(
-                    self._dialect,
-                    audience_timers,
-                    ["workspace_id", "audience", "profile_id"],
-                    ["due_at"],
-                ),
-                [
-                    {"workspace_id": w, "audience": a, "profile_id": p, "due_at": d}
-                    for w, a, p, d in rows
-                ],
-            )
+            _SQLITE_SCHEDULE.execute(self._conn, rows)
 
     def cancel(self, rows: Sequence[tuple[str, str, str]]) -> None:
         if rows and self._dialect == "postgresql":
             self._conn.execute(_PG_CANCEL, {"rows": _rows(rows)})
         elif rows:
-            self._conn.execute(_DELETE_TIMER, [{"w": w, "a": a, "p": p} for w, a, p in rows])
+            self._conn.exec_driver_sql(_SQLITE_CANCEL, list(rows))
 
     def timers(self, workspace_id: str, profile_ids: Sequence[str]) -> dict[tuple[str, str], int]:
         """(audience, profile) -> due µs of these profiles' timers."""
@@ -215,17 +222,25 @@ class SqlAudiences:
         ids = list(dict.fromkeys(profile_ids))
         for start in range(0, len(ids), _CHUNK):
             rows = self._conn.execute(
-                select(
-                    audience_timers.c.audience,
-                    audience_timers.c.profile_id,
-                    audience_timers.c.due_at,
-                ).where(
-                    audience_timers.c.workspace_id == workspace_id,
-                    audience_timers.c.profile_id.in_(ids[start : start + _CHUNK]),
-                )
+                _TIMERS, {"w": workspace_id, "ids": ids[start : start + _CHUNK]}
             )
-            for audience, pid, due in rows.all():
-                found[(audience, pid)] = due
+            found.update(((audience, pid), due) for audience, pid, due in rows.all())
+        return found
+
+    def facts(
+        self, workspace_id: str, profile_ids: Sequence[str], identities: bool
+    ) -> dict[str, ProfileFacts]:
+        found: dict[str, ProfileFacts] = {}
+        ids = list(dict.fromkeys(profile_ids))
+        for start in range(0, len(ids), _CHUNK):
+            params = {"w": workspace_id, "ids": ids[start : start + _CHUNK]}
+            for pid, traits, timezone in self._conn.execute(_FACTS, params).all():
+                found[pid] = ProfileFacts(pid, traits, timezone, [])
+            if identities:
+                for pid, namespace, value in self._conn.execute(_IDENTITIES, params).all():
+                    facts = found.get(pid)
+                    if facts is not None:
+                        facts.identities.append((namespace, value))
         return found
 
     def take_due(self, limit: int, before_us: int) -> builtins.list[tuple[str, str, str]]:
