@@ -35,6 +35,7 @@ from clarion.delivery.providers import ProviderRegistry
 from clarion.delivery.render import render
 from clarion.delivery.templates import TemplateError, TemplateStore
 from clarion.delivery.tracking import Links
+from clarion.delivery.writelock import DispatchWriter
 from clarion.model.errors import NotFound
 from clarion.model.events import NewEvent
 from clarion.model.messages import RenderedMessage
@@ -101,6 +102,7 @@ class Dispatcher:
         self.max_attempts, self.send_concurrency = max_attempts, send_concurrency
         self._throttle = ThrottleStage()
         self._send_time = send_time
+        self._writer = DispatchWriter(db)
 
     def _stages(self) -> tuple[list[Any], FrequencyCapStage]:
         caps = FrequencyCapStage()
@@ -146,7 +148,7 @@ class Dispatcher:
     def _claim_and_judge(self, stats: DispatchStats) -> list[_Ready]:
         now = self.clock.now()
         ready: list[_Ready] = []
-        with self.db.write() as tx:
+        with self._writer.write() as tx:
             claimed = tx.outbox.claim(self.batch_size, now, self.lease_seconds)
             stats.claimed = len(claimed)
             ordered = sorted(claimed, key=lambda q: q.intent.workspace_id)
@@ -288,7 +290,7 @@ class Dispatcher:
         now = self.clock.now()
         events: dict[str, list[NewEvent]] = {}
         finished: list[dict[str, Any]] = []
-        with self.db.write() as tx:
+        with self._writer.write() as tx:
             for write in writes:  # stored if and only if recorded as sent
                 answers = write.write_in(tx, write.messages, now)
                 results.update(
