@@ -10,6 +10,7 @@ from clarion.cli import (
     audiences,
     campaigns,
     canvases,
+    dispatchers,
     keys,
     serve,
     vapid,
@@ -23,6 +24,7 @@ app = typer.Typer(
 app.command("serve")(serve.serve)
 app.command("apply")(apply.apply)
 app.command("worker")(worker.worker)
+app.command("dispatcher")(dispatchers.dispatcher)
 app.command("vapid-keys")(vapid.vapid_keys)
 app.add_typer(workspaces.app, name="workspaces")
 app.add_typer(keys.app, name="keys")
