@@ -157,6 +157,10 @@ def test_bulk_membership_changes_and_timers(db: SqlDatabase, clock: FakeClock) -
     with db.read() as tx:
         assert tx.audiences.memberships(ws, ["p1", "p2"]) == {"p1": {"a", "b"}}
         assert tx.audiences.timers(ws, ["p1"]) == {("b", "p1"): 40}
+        # Exact pairs only: p1's membership of "a" is not asked for.
+        asked = [("b", "p1"), ("a", "p2"), ("c", "p9"), ("b", "p2")]
+        assert tx.audiences.state(ws, asked) == ({("b", "p1")}, {("b", "p1"): 40})
+        assert tx.audiences.state(ws, []) == (set(), {})
 
 
 def test_tracks_are_the_named_track_events_oldest_first(db: SqlDatabase, clock: FakeClock) -> None:

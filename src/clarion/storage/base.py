@@ -645,6 +645,13 @@ class AudienceRepo(Protocol):
         self, workspace_id: str, profile_ids: Sequence[str]
     ) -> dict[tuple[str, str], int]: ...
 
+    def state(
+        self, workspace_id: str, pairs: Sequence[tuple[str, str]]
+    ) -> tuple[set[tuple[str, str]], dict[tuple[str, str], int]]:
+        """Of these `(audience, profile)` pairs: those that are memberships, and the due
+        µs of those with a timer (exact pairs: each a primary-key lookup)."""
+        ...
+
     def facts(
         self, workspace_id: str, profile_ids: Sequence[str], identities: bool
     ) -> dict[str, ProfileFacts]:

@@ -29,13 +29,17 @@ class AudienceConsumer:
             index = AudienceIndex(tx, workspace_id)
             if not index.audiences:
                 continue
-            pairs: set[tuple[str, str]] = set()
+            # Each affected (profile, audience) pair once per batch, in the order the batch
+            # first affects it: evaluated on the stored state, which holds every event of it.
+            pairs: dict[tuple[str, str], None] = {}
             for event in group:
-                if event.profile_id is None:
+                pid = event.profile_id
+                if pid is None:
                     continue
                 if event.event == "profile.merged":
                     merged = str(event.properties.get("merged_id"))
                     for name in tx.audiences.memberships(workspace_id, [merged]).get(merged, set()):
                         tx.audiences.remove(workspace_id, name, [merged])
-                pairs.update((event.profile_id, a) for a in index.affected(event))
-            reevaluate(tx, workspace_id, index, sorted(pairs), now)
+                for audience in index.affected(event):
+                    pairs[(pid, audience)] = None
+            reevaluate(tx, workspace_id, index, pairs, now)

@@ -16,7 +16,6 @@ from clarion.profiles.consent import address_hash
 from clarion.storage.base import ProfileFacts, Tx
 
 ADDRESS_CHANNEL = {"email": "email", "phone": "sms"}
-_NOTHING: frozenset[str] = frozenset()
 
 
 def _addresses(facts: ProfileFacts, namespace: str) -> list[str]:
@@ -77,22 +76,23 @@ def reevaluate(
     included): a profile that entered and left again within the batch records nothing.
     """
     live = index.audiences
-    wanted: dict[str, set[str]] = {}
+    wanted: dict[str, dict[str, None]] = {}  # ordered: events come out in pair order
     for pid, name in pairs:
         if name in live:
             names = wanted.get(pid)
             if names is None:
-                wanted[pid] = {name}
+                wanted[pid] = {name: None}
             else:
-                names.add(name)
+                names[name] = None
     if not wanted:
         return 0
     now_us = to_micros(now)
     ids = list(wanted)
     audiences = {a for names in wanted.values() for a in names}
     seen = views(tx, workspace_id, index, audiences, ids)
-    current = tx.audiences.memberships(workspace_id, ids)
-    planned = tx.audiences.timers(workspace_id, ids)
+    current, planned = tx.audiences.state(
+        workspace_id, [(name, pid) for pid, names in wanted.items() for name in names]
+    )
     events: list[NewEvent] = []
     entered: list[tuple[str, str]] = []
     exited: list[tuple[str, str]] = []
@@ -100,11 +100,10 @@ def reevaluate(
     cancels: list[tuple[str, str, str]] = []
     for pid, names in wanted.items():
         view = seen.get(pid)
-        held = current.get(pid, _NOTHING)
-        for name in sorted(names):
+        for name in names:
             audience = live[name]
             member, due = audience.compiled.at(view, now_us) if view is not None else (False, None)
-            if member != (name in held):
+            if member != ((name, pid) in current):
                 (entered if member else exited).append((name, pid))
                 kind = "audience.entered" if member else "audience.exited"
                 events.append(membership_event(kind, pid, name, audience.version, now))

@@ -79,7 +79,15 @@ def _performed(spec: Performed) -> Compiled:
 
     def holds(profile: ProfileView, now: int) -> bool:
         low, high = inside(now)
-        return count.holds(sum(1 for t in times(profile, now) if low <= t < high))
+        found = 0
+        for t in times(profile, now):
+            if low <= t < high:
+                found += 1
+        return count.holds(found)
+
+    if len(offsets) == 1:  # the common shape (a `last` or `next` window)
+        (only,) = offsets
+        return Compiled(holds, lambda profile, now: [t + only for t in times(profile, now)])
 
     def changes(profile: ProfileView, now: int) -> Iterable[int]:
         if not offsets:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 
@@ -28,6 +29,8 @@ class _Missing:
 
 
 MISSING: Final = _Missing()
+_EXACT: Final = 2**53
+"""Integers up to this size are exact doubles (compare as they are)."""
 """What a path finds when there is nothing there."""
 
 Test = Callable[[Any, int], bool]
@@ -102,15 +105,18 @@ def _ordering(op: str, bound: Any) -> Callable[[Any], bool]:
     """`v <op> bound`, type-strict (a string bound compares strings by code point, a number
     bound compares numbers, booleans are not numbers), with the dispatch done once."""
     compare: Callable[[Any, Any], bool] = {
-        "lt": lambda a, b: bool(a < b),
-        "lte": lambda a, b: bool(a <= b),
-        "gt": lambda a, b: bool(a > b),
-    }.get(op, lambda a, b: bool(a >= b))
+        "lt": operator.lt,
+        "lte": operator.le,
+        "gt": operator.gt,
+    }.get(op, operator.ge)
     if isinstance(bound, str):
         return lambda v: isinstance(v, str) and compare(v, bound)
     limit = float(bound)
 
     def on_number(v: Any) -> bool:
+        kind = type(v)
+        if kind is float or (kind is int and -_EXACT <= v <= _EXACT):
+            return compare(v, limit)  # the value is its double: no conversion needed
         number = as_double(v)
         return number is not None and compare(number, limit)
 

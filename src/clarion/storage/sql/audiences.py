@@ -70,6 +70,27 @@ _TIMERS = text(
     "SELECT audience, profile_id, due_at FROM audience_timers"
     " WHERE workspace_id = :w AND profile_id IN :ids"
 ).bindparams(bindparam("ids", expanding=True))
+# The stored state of exact (audience, profile) pairs: a primary-key lookup per pair (the
+# tables' other indexes do not cover a profile's timers, and SQLite scans a whole
+# workspace's memberships rather than seek each of a long IN list).
+_SQLITE_STATE = text(
+    "WITH r AS MATERIALIZED (SELECT json_extract(j.value, '$[0]') AS a,"
+    " json_extract(j.value, '$[1]') AS p FROM json_each(:rows) AS j)"
+    " SELECT a, p, m.since IS NOT NULL, t.due_at FROM r"
+    " LEFT JOIN audience_members AS m"
+    "  ON m.workspace_id = :w AND m.audience = r.a AND m.profile_id = r.p"
+    " LEFT JOIN audience_timers AS t"
+    "  ON t.workspace_id = :w AND t.audience = r.a AND t.profile_id = r.p"
+    " WHERE m.since IS NOT NULL OR t.due_at IS NOT NULL"
+)
+_PG_STATE = text(
+    "SELECT r->>0, r->>1, m.since IS NOT NULL, t.due_at FROM " + _PG_ROWS + ""
+    " LEFT JOIN audience_members AS m"
+    "  ON m.workspace_id = :w AND m.audience = r->>0 AND m.profile_id = r->>1"
+    " LEFT JOIN audience_timers AS t"
+    "  ON t.workspace_id = :w AND t.audience = r->>0 AND t.profile_id = r->>1"
+    " WHERE m.since IS NOT NULL OR t.due_at IS NOT NULL"
+)
 _FACTS = select(profiles.c.id, profiles.c.traits, profiles.c.timezone).where(
     profiles.c.workspace_id == bindparam("w"),
     profiles.c.id.in_(bindparam("ids", expanding=True)),
@@ -226,6 +247,23 @@ class SqlAudiences:
             )
             found.update(((audience, pid), due) for audience, pid, due in rows.all())
         return found
+
+    def state(
+        self, workspace_id: str, pairs: Sequence[tuple[str, str]]
+    ) -> tuple[set[tuple[str, str]], dict[tuple[str, str], int]]:
+        members: set[tuple[str, str]] = set()
+        timers: dict[tuple[str, str], int] = {}
+        statement = _PG_STATE if self._dialect == "postgresql" else _SQLITE_STATE
+        for start in range(0, len(pairs), 5000):
+            document = _rows(pairs[start : start + 5000])
+            for audience, pid, member, due in self._conn.execute(
+                statement, {"w": workspace_id, "rows": document}
+            ).all():
+                if member:
+                    members.add((audience, pid))
+                if due is not None:
+                    timers[(audience, pid)] = due
+        return members, timers
 
     def facts(
         self, workspace_id: str, profile_ids: Sequence[str], identities: bool
