@@ -12,6 +12,7 @@ from clarion.api.errors import install_error_handlers
 from clarion.api.responses import OrjsonResponse
 from clarion.api.routers import (
     audiences,
+    campaign_trigger,
     campaigns,
     canvases,
     channels,
@@ -86,6 +87,7 @@ def create_app(
     app.state.dispatcher = runtime.dispatcher
     install_error_handlers(app)
     for module in (
+        campaign_trigger,  # the hot path first: matched before every other route
         health,
         sdk,
         surfaces,

@@ -15,14 +15,15 @@ call in it gets that error.
 
 from __future__ import annotations
 
+import asyncio
 import queue
 import threading
 from collections.abc import Callable, Hashable, Sequence
 from concurrent.futures import Future
-from dataclasses import dataclass, field
+from contextlib import suppress
+from dataclasses import dataclass
 from typing import Any
 
-from clarion.model.errors import ClarionError
 from clarion.storage.base import Database, Tx
 
 Handler = Callable[[Tx, Any, Sequence[Any]], Sequence[Any]]
@@ -33,7 +34,19 @@ Handler = Callable[[Tx, Any, Sequence[Any]], Sequence[Any]]
 class _Job:
     key: Hashable
     payload: Any
-    future: Future[Any] = field(default_factory=Future)
+    future: Future[Any] | asyncio.Future[Any]
+    loop: asyncio.AbstractEventLoop | None = None
+    """The event loop of an `asyncio.Future` (settled there, one call per group and loop)."""
+
+
+def _settle(outcomes: list[tuple[Future[Any] | asyncio.Future[Any], Any, bool]]) -> None:
+    for future, value, failed in outcomes:
+        if future.cancelled():
+            continue
+        if failed:
+            future.set_exception(value)
+        else:
+            future.set_result(value)
 
 
 class GroupCommitter:
@@ -59,7 +72,19 @@ class GroupCommitter:
 
     def submit(self, key: Hashable, payload: Any) -> Future[Any]:
         """Queue a payload; the future holds its result once its group has committed."""
-        job = _Job(key, payload)
+        future: Future[Any] = Future()
+        self._enqueue(_Job(key, payload, future))
+        return future
+
+    def submit_async(self, key: Hashable, payload: Any) -> asyncio.Future[Any]:
+        """`submit` for a caller on an event loop: the calls of a group waiting on the same
+        loop are answered together, by one callback (not one wake-up of the loop each)."""
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
+        self._enqueue(_Job(key, payload, future, loop))
+        return future
+
+    def _enqueue(self, job: _Job) -> None:
         self._jobs.put(job)
         with self._lock:
             if self._thread is None or not self._thread.is_alive():
@@ -67,7 +92,6 @@ class GroupCommitter:
                     target=self._run, name="clarion-trigger-commits", daemon=True
                 )
                 self._thread.start()
-        return job.future
 
     def _run(self) -> None:
         while True:
@@ -98,12 +122,21 @@ class GroupCommitter:
                     answers = self.handler(tx, key, [j.payload for j in jobs])
                     results.extend(zip(jobs, answers, strict=True))
         except BaseException as exc:  # the whole group rolled back
-            for job in group:
-                job.future.set_exception(exc)
+            self._answer([(job, exc) for job in group])
             return
         self.after_commit()
+        self._answer(results)
+
+    @staticmethod
+    def _answer(results: list[tuple[_Job, Any]]) -> None:
+        """Settle the futures: a thread's at once; a loop's in one callback per loop."""
+        by_loop: dict[asyncio.AbstractEventLoop, list[Any]] = {}
         for job, result in results:
-            if isinstance(result, ClarionError):
-                job.future.set_exception(result)
+            outcome = (job.future, result, isinstance(result, BaseException))
+            if job.loop is None:
+                _settle([outcome])
             else:
-                job.future.set_result(result)
+                by_loop.setdefault(job.loop, []).append(outcome)
+        for loop, outcomes in by_loop.items():
+            with suppress(RuntimeError):  # a closed loop: nobody waits for these answers
+                loop.call_soon_threadsafe(_settle, outcomes)

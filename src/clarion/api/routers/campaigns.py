@@ -5,16 +5,15 @@ Paths take a campaign's id or its name.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Sequence
 from typing import Any
 
-import orjson
 from fastapi import APIRouter, Depends, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from clarion.api.auth import require
+from clarion.api.auth import bearer_scheme, require
 from clarion.api.pagination import page_params, paged
+from clarion.api.responses import OrjsonResponse
+from clarion.api.routers.campaign_trigger import json_body, serve_trigger
 from clarion.api.services import Services, get_services
 from clarion.campaigns import (
     RunNotFound,
@@ -26,9 +25,7 @@ from clarion.campaigns import (
     send_proofs,
     state_of,
     stop,
-    trigger_calls,
 )
-from clarion.campaigns.batching import GroupCommitter
 from clarion.documents import apply_documents
 from clarion.model.documents import StoredDocument
 from clarion.model.errors import InvalidInput
@@ -40,18 +37,36 @@ router = APIRouter(prefix="/v1/campaigns", tags=["campaigns"])
 viewer, editor = require(Role.VIEWER), require(Role.EDITOR)
 
 
-async def _json(request: Request) -> Any:
-    body = await request.body()
-    if not body:
-        return {}
-    try:
-        return orjson.loads(body)
-    except orjson.JSONDecodeError as exc:
-        raise InvalidInput(f"the body is not JSON: {exc}", field="body") from exc
+TRIGGER_BODY = {
+    "required": True,
+    "content": {
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "required": ["requestId", "recipients"],
+                "properties": {
+                    "requestId": {"type": "string", "minLength": 1, "maxLength": 200},
+                    "recipients": {
+                        "type": "array",
+                        "minItems": 1,
+                        "maxItems": 1000,
+                        "items": {
+                            "type": "object",
+                            "description": "exactly one of userId, email, phone or identity "
+                            "('namespace:value' or {namespace, value}); context and profile "
+                            "(inline traits) are optional objects",
+                        },
+                    },
+                    "context": {"type": "object"},
+                },
+            }
+        }
+    },
+}
 
 
 async def _object(request: Request) -> dict[str, Any]:
-    body = await _json(request)
+    body = await json_body(request)
     if not isinstance(body, dict):
         raise InvalidInput("send a JSON object", field="body")
     return body
@@ -244,34 +259,18 @@ def report(
         }
 
 
-@router.post("/{campaign}/trigger", status_code=202)
+@router.post(
+    "/{campaign}/trigger",
+    status_code=202,
+    response_class=OrjsonResponse,
+    openapi_extra={"requestBody": TRIGGER_BODY},
+)
 async def trigger_campaign(
-    campaign: str,
-    request: Request,
-    response: Response,
-    principal: Principal = Depends(editor),
-    services: Services = Depends(get_services),
-) -> Any:
+    campaign: str, request: Request, _bearer: object = Depends(bearer_scheme)
+) -> OrjsonResponse:
     """Send an API campaign's message to up to 1,000 recipients, idempotent on `requestId`:
-    a retried call sends nothing new and answers as the first did."""
-    body = await _json(request)
-    key = (principal.workspace_id, campaign)
-    answer, replayed = await asyncio.wrap_future(_committer(services).submit(key, body))
-    if replayed:
-        response.headers["Idempotent-Replayed"] = "true"
-    return answer
+    a retried call sends nothing new and answers as the first did.
 
-
-def _committer(services: Services) -> GroupCommitter:
-    """Trigger calls share commits and statements (one group of concurrent calls at a
-    time), and each commit wakes the dispatcher at once: the provider call follows."""
-    found = services.extras.get("campaign_triggers")
-    if not isinstance(found, GroupCommitter):
-
-        def handle(tx: Tx, key: Any, bodies: Sequence[Any]) -> list[Any]:
-            workspace_id, ref = key
-            return trigger_calls(tx, workspace_id, ref, bodies, services.clock.now())
-
-        found = GroupCommitter(services.db, handle, after_commit=lambda: services.wake_dispatcher())
-        services.extras["campaign_triggers"] = found
-    return found
+    (The OpenAPI description of `campaign_trigger.serve_trigger`, which answers these
+    requests: it needs a secret key with the editor role.)"""
+    return await serve_trigger(request)
