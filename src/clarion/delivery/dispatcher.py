@@ -247,18 +247,7 @@ class Dispatcher:
             by_provider.setdefault(id(provider), (provider, []))[1].append(item.message)
         results: dict[str, SendResult] = {}
         writes: list[_Write] = []
-        limit = asyncio.Semaphore(self.send_concurrency)
-
-        async def one(provider: Provider, message: RenderedMessage) -> None:
-            async with limit:
-                try:
-                    results[message.message_id] = await provider.send(message)
-                except Exception as exc:  # a provider bug must not lose the message
-                    results[message.message_id] = SendResult(
-                        SendStatus.TRANSIENT, error=f"provider error: {exc!r}"
-                    )
-
-        jobs: list[Any] = []
+        singles: list[tuple[Provider, RenderedMessage]] = []
         for provider, messages in by_provider.values():
             write_in = getattr(provider, "write_in", None)
             send_many = getattr(provider, "send_many", None)
@@ -274,8 +263,20 @@ class Dispatcher:
                     ]
                 results.update({m.message_id: r for m, r in zip(messages, answers, strict=True)})
             else:
-                jobs.extend(one(provider, m) for m in messages)
-        await asyncio.gather(*jobs)
+                singles.extend((provider, m) for m in messages)
+        queue = iter(singles)
+
+        async def sender() -> None:
+            # `send_concurrency` of these take the messages in turn: no task per message.
+            for provider, message in queue:
+                try:
+                    results[message.message_id] = await provider.send(message)
+                except Exception as exc:  # a provider bug must not lose the message
+                    results[message.message_id] = SendResult(
+                        SendStatus.TRANSIENT, error=f"provider error: {exc!r}"
+                    )
+
+        await asyncio.gather(*(sender() for _ in range(min(self.send_concurrency, len(singles)))))
         return results, writes
 
     # --- 4. record ---------------------------------------------------------
