@@ -180,3 +180,65 @@ def test_tracks_are_the_named_track_events_oldest_first(db: SqlDatabase, clock: 
         "p": [("A", {"n": 1}), ("A", {"n": 3})],
         "q": [("A", {"n": 2})],
     }
+
+
+BATCH_AUDIENCES: list[dict[str, Any]] = [
+    {
+        "kind": "audience",
+        "name": "in-se",
+        "definition": {"trait": {"path": "country", "op": "eq", "value": "SE"}},
+    },
+    {
+        "kind": "audience",
+        "name": "twice",
+        "definition": {
+            "performed": {
+                "event": "Order Completed",
+                "count": {"op": "gte", "value": 2},
+                "within": {"last": 7, "unit": "days"},
+            }
+        },
+    },
+]
+
+
+def _membership_story(db: SqlDatabase, clock: FakeClock, limit: int) -> list[tuple[str, str]]:
+    """One person moving to Sweden, ordering twice and moving away, consumed `limit`
+    events at a time: the membership events recorded, in order."""
+    ws = create_workspace(db, clock, "Acme").workspace.id
+    with db.write() as tx:
+        apply_documents(tx, KindRegistry(builtin_kinds()), ws, BATCH_AUDIENCES, clock.now())
+        moved = NewEvent(
+            type="identify",
+            message_id="moved",
+            user_id="ann",
+            payload={"traits": {"country": "NO"}},
+            origin="secret_key",
+        )
+        story = [_identify("ann", "SE"), _order(1, "ann", 10), _order(2, "ann", 20), moved]
+        tx.events.append(ws, story, clock.now())
+    drain(db, clock, [IdentityStage(clock), AudienceConsumer(clock)], limit=limit)
+    with db.read() as tx:
+        pid = tx.profiles.list(ws, PAGE)[0].id
+        held = tx.audiences.memberships(ws, [pid])
+        timers = tx.audiences.timers(ws, [pid])
+        found = tx.events.named(ws, [pid], ["audience.entered", "audience.exited"])[pid]
+    assert held == {pid: {"twice"}}
+    assert timers == {("twice", pid): to_micros(clock.now()) + WEEK}  # both orders leave then
+    return [(e.event or "", e.properties["audience"]) for e in found]
+
+
+def test_one_batch_evaluates_each_pair_once_on_its_final_state(
+    db: SqlDatabase, clock: FakeClock
+) -> None:
+    # All four events in one batch: "in-se" held only in between, so nothing is recorded
+    # for it; "twice" counts both orders of the batch and is entered once.
+    assert _membership_story(db, clock, limit=100) == [("audience.entered", "twice")]
+
+
+def test_batches_of_one_event_record_every_step(db: SqlDatabase, clock: FakeClock) -> None:
+    assert _membership_story(db, clock, limit=1) == [
+        ("audience.entered", "in-se"),
+        ("audience.entered", "twice"),
+        ("audience.exited", "in-se"),
+    ]

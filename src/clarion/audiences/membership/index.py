@@ -5,10 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from clarion.audiences.dependencies import Dependencies, dependencies
-from clarion.audiences.errors import AudienceCompileError
 from clarion.audiences.kind import TxResolver
 from clarion.audiences.membership.relevance import event_filters
-from clarion.audiences.memory import CompiledAudience, compile_definition
+from clarion.audiences.memory import CompiledAudience, compile_audiences
 from clarion.model.audience import AudienceSpec, Definition, parse_audience
 from clarion.model.documents import StoredDocument
 from clarion.model.events import LoggedEvent
@@ -43,16 +42,18 @@ class AudienceIndex:
                 continue
             self.resolver.remember(doc.name, spec)  # in_audience then reads no document again
             specs.append((doc, spec))
-        for doc, spec in specs:
-            if spec.definition is None:
-                continue
-            try:
-                compiled = compile_definition(spec.definition, self.resolver)
-            except (AudienceCompileError, ValueError):
+        dynamic = {
+            doc.name: (doc, spec.definition) for doc, spec in specs if spec.definition is not None
+        }
+        # Compiled together: an audience others refer to is evaluated once per profile.
+        compiled = compile_audiences({n: d for n, (_, d) in dynamic.items()}, self.resolver)
+        for name, (doc, definition) in dynamic.items():
+            done = compiled[name]
+            if not isinstance(done, CompiledAudience):
                 continue  # not compilable in memory (e.g. it references a list audience)
-            definitions[doc.name] = spec.definition
-            self.audiences[doc.name] = LiveAudience(
-                doc.name, doc.version, compiled, dependencies(spec.definition, self.resolver)
+            definitions[name] = definition
+            self.audiences[name] = LiveAudience(
+                name, doc.version, done, dependencies(definition, self.resolver)
             )
         self._by_event: dict[str, set[str]] = {}
         self._filters = {

@@ -2,6 +2,7 @@
 
 from clarion.audiences.memory.evaluator import (
     CompiledAudience,
+    compile_audiences,
     compile_definition,
     evaluate,
     next_change,
@@ -13,6 +14,7 @@ __all__ = [
     "CompiledAudience",
     "EventView",
     "ProfileView",
+    "compile_audiences",
     "compile_definition",
     "evaluate",
     "next_change",

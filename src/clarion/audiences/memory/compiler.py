@@ -35,10 +35,45 @@ class Compiled:
 
 @dataclass(frozen=True, slots=True)
 class MemoryContext:
-    """What node compilers may use: the resolver and the audiences being inlined."""
+    """What node compilers may use: the resolver, the audiences being inlined and, when
+    several audiences are compiled together, their compiled forms by name (`shared`)."""
 
     resolver: Resolver
     stack: tuple[str, ...] = ()
+    shared: dict[str, Compiled] | None = None
+
+
+def remembered(part: Compiled) -> Compiled:
+    """`part`, answering again without work when asked about the same profile view at the
+    same instant as last time (audiences referring to one audience share it this way).
+
+    The last answer is one tuple replaced whole (concurrent callers only miss), and it
+    holds the view itself, so a later view cannot take its identity.
+    """
+    test, timed = part.holds, part.changes
+    last: list[tuple[ProfileView | None, int, bool]] = [(None, 0, False)]
+
+    def holds(profile: ProfileView, now: int) -> bool:
+        seen, at, answer = last[0]
+        if seen is profile and at == now:
+            return answer
+        answer = test(profile, now)
+        last[0] = (profile, now, answer)
+        return answer
+
+    if timed is never:
+        return Compiled(holds)
+    instants: list[tuple[ProfileView | None, int, list[int]]] = [(None, 0, [])]
+
+    def changes(profile: ProfileView, now: int) -> Iterable[int]:
+        seen, at, found = instants[0]
+        if seen is profile and at == now:
+            return found
+        found = list(timed(profile, now))
+        instants[0] = (profile, now, found)
+        return found
+
+    return Compiled(holds, changes)
 
 
 MemoryCompiler = Callable[[Any, str, MemoryContext], Compiled]

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
+from clarion.audiences.errors import AudienceCompileError
 from clarion.audiences.memory import events, logic, profile_nodes  # noqa: F401 - registration
-from clarion.audiences.memory.compiler import Compiled, MemoryContext, compile_node, never
+from clarion.audiences.memory.compiler import (
+    Compiled,
+    MemoryContext,
+    compile_node,
+    never,
+    remembered,
+)
 from clarion.audiences.memory.profile import ProfileView
 from clarion.audiences.resolver import NO_REFERENCES, Resolver
 from clarion.audiences.time_rules import as_micros
@@ -55,6 +63,28 @@ def compile_definition(
 ) -> CompiledAudience:
     """Compile a definition for the evaluator (raises `AudienceCompileError` naming the node)."""
     return CompiledAudience(compile_node(definition, path, MemoryContext(resolver)))
+
+
+def compile_audiences(
+    definitions: Mapping[str, Definition], resolver: Resolver = NO_REFERENCES
+) -> dict[str, CompiledAudience | AudienceCompileError | ValueError]:
+    """Compile several audiences together (by name): an audience that others refer to is
+    compiled once and, for one profile view at one instant, evaluated once for all of
+    them. An audience that does not compile maps to its error."""
+    shared: dict[str, Compiled] = {}
+    found: dict[str, CompiledAudience | AudienceCompileError | ValueError] = {}
+    for name, definition in definitions.items():
+        if name in shared:
+            found[name] = CompiledAudience(shared[name])
+            continue
+        try:
+            root = compile_node(definition, "definition", MemoryContext(resolver, (), shared))
+        except (AudienceCompileError, ValueError) as error:
+            found[name] = error
+            continue
+        shared[name] = root = remembered(root)
+        found[name] = CompiledAudience(root)
+    return found
 
 
 def evaluate(

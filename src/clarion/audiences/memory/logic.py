@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from itertools import chain
 
 from clarion.audiences.memory.compiler import (
     MEMORY_COMPILERS,
@@ -12,6 +11,7 @@ from clarion.audiences.memory.compiler import (
     MemoryContext,
     compile_node,
     never,
+    remembered,
 )
 from clarion.audiences.memory.profile import ProfileView
 from clarion.audiences.resolver import inline
@@ -22,9 +22,14 @@ def _union(parts: list[Compiled]) -> ChangeInstants:
     timed = [part.changes for part in parts if part.changes is not never]
     if not timed:
         return never  # lets the evaluator skip `next_change` for audiences time cannot change
+    if len(timed) == 1:
+        return timed[0]
 
     def changes(profile: ProfileView, now: int) -> Iterable[int]:
-        return chain.from_iterable(part(profile, now) for part in timed)
+        found: list[int] = []
+        for part in timed:
+            found.extend(part(profile, now))
+        return found
 
     return changes
 
@@ -72,6 +77,13 @@ def compile_in_audience(node: InAudienceNode, path: str, ctx: MemoryContext) -> 
     """Membership of another audience: its definition, inlined."""
     name = node.in_audience.name
     here = f"{path}.in_audience"
+    shared = ctx.shared
+    if shared is not None and name in shared and name not in ctx.stack:
+        return shared[name]  # compiled without error before: the same in any context
     definition = inline(ctx.resolver, name, here, ctx.stack)
-    inner = MemoryContext(ctx.resolver, (*ctx.stack, name))
-    return compile_node(definition, f"{here}->{name}.definition", inner)
+    inner = MemoryContext(ctx.resolver, (*ctx.stack, name), shared)
+    compiled = compile_node(definition, f"{here}->{name}.definition", inner)
+    if shared is None:
+        return compiled
+    shared[name] = compiled = remembered(compiled)
+    return compiled
