@@ -14,7 +14,7 @@ from sqlalchemy import text
 from clarion.clock import SystemClock, to_micros
 from clarion.model.events import NewEvent
 from clarion.processing.consumers import run_once
-from clarion.storage.base import ConsumerBatch, Tx
+from clarion.storage.base import ConsumerBatch, EventFilter, Tx
 from clarion.storage.sql import SqlDatabase
 from clarion.testing import FakeClock
 from clarion.workspaces import create_workspace
@@ -135,6 +135,61 @@ def test_watermark_stays_below_an_open_append(
     with pg.read() as read:
         assert read.events.watermark("recorder") == to_micros(clock.now())
     assert recorder.seen == ["pending"]
+
+
+class Filtered(Recorder):
+    """A recorder that reads only `Tick` events."""
+
+    reads = EventFilter(names=frozenset({"Tick"}))
+
+
+def _other(message_id: str) -> NewEvent:
+    return NewEvent(type="track", message_id=message_id, event="Other", user_id="u")
+
+
+def test_a_filtered_poll_does_not_move_past_an_open_append(
+    pg: SqlDatabase, held: Held, clock: FakeClock
+) -> None:
+    ws = create_workspace(pg, clock, "a").workspace.id
+    recorder = Filtered()
+    slow_tx, slow = held.begin()
+    slow_tx.events.append(ws, [_event("slow")], clock.now())  # lower seq, commits last
+    with pg.write() as tx:
+        tx.events.append(ws, [_other("skipped"), _event("fast"), _other("skipped-2")], clock.now())
+    run_once(pg, clock, recorder)
+    assert recorder.seen == []
+    with pg.read() as tx:
+        assert tx.events.position("recorder") == (0, 0)  # skipped rows beyond xmin stay ahead
+    held.commit(slow)
+    run_once(pg, clock, recorder)
+    assert sorted(recorder.seen) == ["fast", "slow"]
+    assert run_once(pg, clock, recorder) == 0
+
+
+def test_a_filtered_cursor_past_skipped_rows_still_sees_a_late_commit(
+    pg: SqlDatabase, held: Held, clock: FakeClock
+) -> None:
+    ws = create_workspace(pg, clock, "a").workspace.id
+    recorder = Filtered()
+    early_tx, early = held.begin()
+    early_tx.conn.execute(text("SELECT txid_current()"))  # the older transaction id
+    late_tx, late = held.begin()
+    late_tx.events.append(ws, [_event("late-txid-low-seq")], clock.now())
+    early_tx.events.append(ws, [_other("early-skipped")], clock.now())
+    held.commit(early)
+    run_once(pg, clock, recorder)
+    assert recorder.seen == []
+    with pg.read() as tx:
+        moved_to = tx.events.position("recorder")
+    assert moved_to != (0, 0)  # past the skipped row of the finished transaction
+    held.commit(late)
+    clock.advance(minutes=1)
+    run_once(pg, clock, recorder)
+    run_once(pg, clock, recorder)
+    assert recorder.seen == ["late-txid-low-seq"]
+    with pg.read() as tx:
+        assert tx.events.position("recorder") > moved_to
+        assert tx.events.watermark("recorder") == to_micros(clock.now())
 
 
 def _writer(url: str, workspace_id: str, writer: int, batches: int) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from clarion.campaigns.report import LATER
 from clarion.model.outcomes import SourceKind
-from clarion.storage.base import ConsumerBatch, Tx
+from clarion.storage.base import ConsumerBatch, EventFilter, Tx
 
 API_RUN = "api"
 
@@ -20,6 +20,8 @@ class CampaignOutcomes:
     """The `campaign-outcomes` consumer."""
 
     name = "campaign-outcomes"
+    reads = EventFilter(prefixes=("message.",))
+    """Only outcome events concern it: the poll skips the rest of the log."""
 
     def handle(self, tx: Tx, batch: ConsumerBatch) -> None:
         picked = [

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from clarion.channels.webpush import PREFIX
 from clarion.profiles import IDENTITY_STAGE
-from clarion.storage.base import ConsumerBatch, Tx
+from clarion.storage.base import ConsumerBatch, EventFilter, Tx
 from clarion.surfaces import store
 
 PUSH_SUBSCRIBED = "Push Subscribed"
@@ -21,6 +21,8 @@ class PushSubscriptionOwners:
 
     name = "push-subscriptions"
     after = IDENTITY_STAGE
+    reads = EventFilter(names=frozenset({PUSH_SUBSCRIBED}))
+    """Only `Push Subscribed` events concern it: the poll skips the rest of the log."""
 
     def handle(self, tx: Tx, batch: ConsumerBatch) -> None:
         for event in batch.events:

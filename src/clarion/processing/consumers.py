@@ -14,7 +14,9 @@ class Consumer(Protocol):
     """Something that processes the event log in order, from its own cursor.
 
     A consumer with an `after` attribute (another consumer's name) sees only the
-    events that one has processed: later stages read only stamped events.
+    events that one has processed: later stages read only stamped events. One with
+    a `reads` attribute (an `EventFilter`; None reads everything) is handed only
+    the events it lets through, and its cursor moves past the others.
     """
 
     name: str
@@ -28,7 +30,11 @@ def run_once(db: Database, clock: Clock, consumer: Consumer, limit: int = 1000) 
     """Process the next batch for `consumer`; returns how many events it held."""
     with db.write() as tx:
         batch = tx.events.poll(
-            consumer.name, limit, clock.now(), after=getattr(consumer, "after", None)
+            consumer.name,
+            limit,
+            clock.now(),
+            after=getattr(consumer, "after", None),
+            reads=getattr(consumer, "reads", None),
         )
         if batch.events:
             consumer.handle(tx, batch)
@@ -37,12 +43,38 @@ def run_once(db: Database, clock: Clock, consumer: Consumer, limit: int = 1000) 
 
 
 def drain(db: Database, clock: Clock, consumers: Sequence[Consumer], limit: int = 1000) -> int:
-    """Run every consumer until none has anything left; returns events processed."""
+    """Run every consumer until none has anything left; returns events processed.
+
+    Each consumer polls once, in order; after that only those that may have more:
+    a consumer whose last batch was full, one with an upstream stage (`after`) that
+    has processed events since it last polled, and one reading the log directly
+    once any consumer has processed events since (handling appends events:
+    `journey.entered`, `audience.entered`, merges). The others would poll empty.
+    """
     total = 0
+    done: dict[str, int] = {c.name: 0 for c in consumers}
+    """Events each consumer has processed so far in this drain."""
+    seen: dict[str, int] = {}
+    """What each consumer's upstream had processed (or all, without one) when it polled."""
+    full: set[str] = set()
     while True:
-        done = sum(run_once(db, clock, c, limit) for c in consumers)
-        total += done
-        if done == 0:
+        ran = 0
+        for consumer in consumers:
+            upstream = getattr(consumer, "after", None)
+            mark = done.get(upstream, 0) if upstream is not None else total
+            name = consumer.name
+            if name in seen and name not in full and seen[name] == mark:
+                continue  # nothing new can have reached it
+            seen[consumer.name] = mark
+            count = run_once(db, clock, consumer, limit)
+            done[consumer.name] += count
+            total += count
+            ran += count
+            if count >= limit:
+                full.add(consumer.name)
+            else:
+                full.discard(consumer.name)
+        if ran == 0:
             return total
 
 

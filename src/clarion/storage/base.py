@@ -112,6 +112,25 @@ class EventFacts:
 
 
 @dataclass(frozen=True, slots=True)
+class EventFilter:
+    """The events a consumer reads: those of these `type`s, of these `event` names, or
+    with an `event` name starting with one of `prefixes`. Others are skipped."""
+
+    types: frozenset[str] = frozenset()
+    names: frozenset[str] = frozenset()
+    prefixes: tuple[str, ...] = ()
+
+    def matches(self, event: LoggedEvent) -> bool:
+        """Whether the filter lets this event through (what a filtered poll returns)."""
+        name = event.event
+        return (
+            event.type in self.types
+            or name in self.names
+            or (name is not None and name.startswith(self.prefixes))
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class ConsumerBatch:
     """Events handed to a consumer, with what is needed to advance its cursor.
 
@@ -126,6 +145,9 @@ class ConsumerBatch:
     horizon_us: int
     xmin: int
     bound: int
+    position: tuple[int, int] | None = None
+    """Where the cursor moves when it is not the last event's position: a filtered poll
+    that is caught up moves past the events it skipped."""
 
     def __iter__(self) -> Iterator[LoggedEvent]:
         return iter(self.events)
@@ -147,12 +169,14 @@ class EventLog(Protocol):
         now: datetime,
         partition: int = 0,
         after: str | None = None,
+        reads: EventFilter | None = None,
     ) -> ConsumerBatch:
         """The next events after the consumer's cursor that can no longer be overtaken.
 
         With `after`, only events that consumer has already processed (a later
-        stage sees only events the identity stage has stamped). Locks the
-        consumer's cursor for the rest of the transaction.
+        stage sees only events the identity stage has stamped). With `reads`, only
+        the events it lets through; the cursor still moves past the others. Locks
+        the consumer's cursor for the rest of the transaction.
         """
         ...
 
