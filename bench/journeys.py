@@ -10,6 +10,8 @@
 (b) Latency: `clarion serve` (embedded, SQLite) receives entry events over HTTP at
     a steady 1,000 events/s; each enters a journey whose first node is a message.
     Latency = the intent's creation time minus the time the client sent the event.
+    `--split` measures the scaled-out mode too: `clarion serve` with
+    CLARION_WORKERS=false (HTTP only) and one `clarion worker` process.
 (c) Memory: W profiles waiting in a journey (rows written directly), then
     `clarion worker` runs over them while new events flow: its peak RSS.
 """
@@ -24,6 +26,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -156,12 +160,35 @@ async def paced(url: str, write_key: str, rate: int, seconds: float) -> int:
     return sent
 
 
-def latency(folder: Path, seconds: float) -> tuple[float, float, int, int]:
+@contextmanager
+def worker(db_url: str) -> Iterator[subprocess.Popen[bytes]]:
+    """A `clarion worker` process, once it has started its loops."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "clarion.cli", "worker", "--db", db_url],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        assert process.stdout is not None
+        if b"Clarion worker" not in process.stdout.readline():  # printed once started
+            raise RuntimeError("clarion worker did not start")
+        yield process
+    finally:
+        process.terminate()
+        process.wait(timeout=60)
+
+
+def latency(folder: Path, seconds: float, split: bool = False) -> tuple[float, float, int, int]:
+    """p50 and p99 from sending an entry event to its intent in the outbox; with `split`,
+    the API runs without workers and a `clarion worker` process runs the journeys."""
     with fresh_database("sqlite", folder) as db_url:
         ws = create_workspace(db_url)
         db = open_database(db_url)
         setup(db, ws["id"])
-        with serve(db_url, workers=True) as (url, _process):
+        with (
+            serve(db_url, workers=not split) as (url, _process),
+            worker(db_url) if split else nullcontext(),
+        ):
             sent = asyncio.run(paced(url, ws["write_key"], 1000, seconds))
             deadline = time.monotonic() + 120
             while True:
@@ -291,6 +318,12 @@ def main() -> None:
     parser.add_argument("--latency-seconds", type=float, default=10)
     parser.add_argument("--waiting", type=int, default=1_000_000)
     parser.add_argument("--only", default="a,b,c")
+    parser.add_argument(
+        "--split",
+        choices=("no", "yes", "both"),
+        default="both",
+        help="(b) with workers embedded in `clarion serve` (no), in a `clarion worker` (yes)",
+    )
     args = parser.parse_args()
     print(f"machine: {machine()}")
     with tempfile.TemporaryDirectory() as folder:
@@ -304,11 +337,13 @@ def main() -> None:
                     f"(a) {backend}: {args.events} entry events through the 5-node journey: "
                     f"{rate:,.0f} events/s"
                 )
-        if "b" in args.only:
-            p50, p99, count, sent = latency(Path(folder), args.latency_seconds)
+        modes = {"no": [False], "yes": [True], "both": [False, True]}[args.split]
+        for split in modes if "b" in args.only else []:
+            p50, p99, count, sent = latency(Path(folder), args.latency_seconds, split)
+            where = "serve + worker processes" if split else "serve, workers embedded"
             print(
-                f"(b) 1,000 events/s for {args.latency_seconds:.0f} s ({count} intents of {sent} "
-                "events within 2 minutes of the last; percentiles of those): "
+                f"(b) {where}: 1,000 events/s for {args.latency_seconds:.0f} s ({count} intents "
+                f"of {sent} events within 2 minutes of the last; percentiles of those): "
                 f"event sent -> intent written p50 {p50:.1f} ms, p99 {p99:.1f} ms"
             )
         if "c" in args.only:
