@@ -44,20 +44,22 @@ def apply_effects(engine: JourneyEngine, instance: Instance, effects: list[Effec
 def _send(engine: JourneyEngine, instance: Instance, effect: SendMessage) -> None:
     source = instance.message_source(effect.node, effect.visit)
     pins = engine.catalog.journeys[instance.journey].pinned(instance.version)
-    engine.uow.intents.append(
-        MessageIntent(
-            instance.workspace_id,
-            effect.channel,
-            effect.template,
-            source,
-            profile_id=instance.profile_id,
-            category=Category(effect.category),
-            template_version=pins.get(effect.template),
-            subscription_group=effect.subscription_group,
-            context=instance.context,
-            event=instance.context.get("entry") or None,
-        )
+    intent = MessageIntent(
+        instance.workspace_id,
+        effect.channel,
+        effect.template,
+        source,
+        profile_id=instance.profile_id,
+        category=Category(effect.category),
+        template_version=pins.get(effect.template),
+        subscription_group=effect.subscription_group,
+        context=instance.context,
+        event=instance.context.get("entry") or None,
     )
+    # The step's id is this intent's (`world_for` derives it from the same source and
+    # recipient): the intent keeps it rather than hashing again.
+    object.__setattr__(intent, "_message_id", effect.message_id)
+    engine.uow.intents.append(intent)
 
 
 def _schedule(engine: JourneyEngine, instance: Instance, effect: ScheduleTimer) -> None:

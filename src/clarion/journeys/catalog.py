@@ -23,6 +23,7 @@ class RunningJourney:
     state: JourneyState
     journey_id: str
     versions: dict[int, JourneySpec] = field(default_factory=dict)
+    _pins: dict[int, dict[str, int]] = field(default_factory=dict, repr=False)
 
     @property
     def live(self) -> JourneySpec | None:
@@ -30,8 +31,12 @@ class RunningJourney:
         return self.versions.get(version) if version is not None else None
 
     def pinned(self, version: int) -> dict[str, int]:
-        pins = self.state.pinned.get(str(version)) or {}
-        return {str(k): int(v) for k, v in pins.items()}
+        """The template versions pinned when `version` was published (by template name)."""
+        found = self._pins.get(version)
+        if found is None:
+            pins = self.state.pinned.get(str(version)) or {}
+            found = self._pins[version] = {str(k): int(v) for k, v in pins.items()}
+        return found
 
 
 @dataclass
