@@ -2,14 +2,14 @@
 
     .venv/bin/python -m bench.campaigns [--recipients 1000000]
     .venv/bin/python -m bench.campaigns --only api [--mode embedded|scaled|both]
-        [--connections 16] [--seconds 10] [--rates 1000]
+        [--connections 16] [--seconds 10] [--rates 1000] [--db sqlite|postgresql]
 
 (a) an action campaign of N personalised marketing emails, end to end into the
     capture provider: the audience snapshot (SQL), the run queueing recipients in
     bulk and the dispatcher (every pipeline stage, Liquid rendering, tracked links)
     running at the same time, as in `clarion serve`; total time, messages/s and
     the process's peak memory;
-(b) an API-triggered transactional campaign on SQLite, behind `clarion serve`
+(b) an API-triggered transactional campaign on SQLite (or PostgreSQL), behind `clarion serve`
     with its workers (`--mode embedded`), or behind `clarion serve` serving only
     the API (CLARION_WORKERS=false) next to one `clarion worker` process
     (`--mode scaled`). A load generator in its own process sends one-recipient
@@ -44,7 +44,7 @@ import httpx
 import orjson
 from sqlalchemy import func, select
 
-from bench._server import create_workspace, machine, peak_rss_mb, serve
+from bench._server import create_workspace, fresh_database, machine, peak_rss_mb, serve
 from bench.surfaces import cpu_seconds
 from clarion.api.app import open_database
 from clarion.campaigns import RunWorker, activate, find_campaign
@@ -430,10 +430,16 @@ def trigger_server(db_url: str, mode: str) -> Iterator[tuple[str, list[int]]]:
 
 
 def api_campaign(
-    folder: Path, mode: str, connections: int, seconds: float, rates: list[float]
+    folder: Path, mode: str, connections: int, seconds: float, rates: list[float], kind: str
 ) -> list[str]:
     """Bench (b): closed loop with `connections` clients, then each open-loop rate."""
-    db_url = f"sqlite:///{folder / f'api-{mode}.db'}"
+    with fresh_database(kind, folder) as db_url:
+        return _api_campaign(db_url, f"{mode}, {kind}", mode, connections, seconds, rates)
+
+
+def _api_campaign(
+    db_url: str, name: str, mode: str, connections: int, seconds: float, rates: list[float]
+) -> list[str]:
     key = create_workspace(db_url)["secret_key"]
     lines = []
     with trigger_server(db_url, mode) as (url, pids):
@@ -449,14 +455,14 @@ def api_campaign(
         closed = TriggerLoad(port, key, "closed", connections, seconds, None)
         lines.append(
             trigger_summary(
-                f"{mode}, closed loop, {connections} clients", run_triggers(closed, db_url, pids)
+                f"{name}, closed loop, {connections} clients", run_triggers(closed, db_url, pids)
             )
         )
         for rate in rates:
             fixed = TriggerLoad(port, key, f"open{rate:.0f}", max(connections, 64), seconds, rate)
             lines.append(
                 trigger_summary(
-                    f"{mode}, open loop at {rate:,.0f}/s", run_triggers(fixed, db_url, pids)
+                    f"{name}, open loop at {rate:,.0f}/s", run_triggers(fixed, db_url, pids)
                 )
             )
         lines.append(f"server peak RSS {peak_rss_mb(pids[0]):.0f} MB")
@@ -479,6 +485,13 @@ def main() -> None:
         help="(b) `clarion serve` with workers (embedded), or API only plus one "
         "`clarion worker` (scaled)",
     )
+    parser.add_argument(
+        "--db",
+        choices=["sqlite", "postgresql"],
+        default="sqlite",
+        help="(b) a fresh database of this kind (PostgreSQL: a new database on "
+        "CLARION_BENCH_PG, dropped afterwards)",
+    )
     args = parser.parse_args()
     print(machine())
     rates = [float(r) for r in args.rates.split(",") if r]
@@ -486,7 +499,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         if args.only in (None, "api"):
             for mode in modes:
-                for line in api_campaign(Path(folder), mode, args.connections, args.seconds, rates):
+                lines = api_campaign(
+                    Path(folder), mode, args.connections, args.seconds, rates, args.db
+                )
+                for line in lines:
                     print("(b)", line, flush=True)
         if args.only in (None, "action"):
             print("(a) action campaign:", action_campaign(args.recipients, Path(folder)))
