@@ -242,3 +242,22 @@ def test_batches_of_one_event_record_every_step(db: SqlDatabase, clock: FakeCloc
         ("audience.entered", "twice"),
         ("audience.exited", "in-se"),
     ]
+
+
+def test_refreshed_statistics_tell_the_planner_the_tables_size(
+    db: SqlDatabase, clock: FakeClock
+) -> None:
+    ws = create_workspace(db, clock, "Acme").workspace.id
+    with db.write() as tx:
+        tx.audiences.change(ws, [("a", f"p{i}") for i in range(50)], [], 5)
+        tx.audiences.schedule([(ws, "a", f"p{i}", 10) for i in range(30)])
+        tx.audiences.refresh_statistics()  # SQLite: nothing to do
+    if db.engine.dialect.name == "postgresql":
+        with db.engine.connect() as conn:
+            sizes = dict(
+                conn.exec_driver_sql(
+                    "SELECT relname, reltuples FROM pg_class"
+                    " WHERE relname IN ('audience_members', 'audience_timers')"
+                ).all()
+            )
+        assert sizes == {"audience_members": 50, "audience_timers": 30}

@@ -676,6 +676,11 @@ class AudienceRepo(Protocol):
         µs of those with a timer (exact pairs: each a primary-key lookup)."""
         ...
 
+    def refresh_statistics(self) -> None:
+        """Let the planner see the membership and timer tables' current size (they grow
+        fast from empty; lookups planned on stale statistics scan)."""
+        ...
+
     def facts(
         self, workspace_id: str, profile_ids: Sequence[str], identities: bool
     ) -> dict[str, ProfileFacts]:

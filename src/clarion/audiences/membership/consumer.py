@@ -21,6 +21,8 @@ class AudienceConsumer:
 
     def __init__(self, clock: Clock) -> None:
         self._clock = clock
+        self._evaluated = 0  # pairs evaluated since the tables' statistics were refreshed
+        self._known = 0  # pairs evaluated before that
 
     def handle(self, tx: Tx, batch: ConsumerBatch) -> None:
         now = self._clock.now()
@@ -43,3 +45,8 @@ class AudienceConsumer:
                 for audience in index.affected(event):
                     pairs[(pid, audience)] = None
             reevaluate(tx, workspace_id, index, pairs, now)
+            self._evaluated += len(pairs)
+        if self._evaluated > max(2_000, self._known):  # the tables may have doubled
+            tx.audiences.refresh_statistics()
+            self._known += self._evaluated
+            self._evaluated = 0

@@ -265,6 +265,14 @@ class SqlAudiences:
                     timers[(audience, pid)] = due
         return members, timers
 
+    def refresh_statistics(self) -> None:
+        # PostgreSQL plans the pair lookups from table statistics: on young tables they
+        # say "tiny" and the lookups turn into hash joins over the whole workspace.
+        # SQLite always uses the primary key.
+        if self._dialect == "postgresql":
+            self._conn.execute(text("ANALYZE audience_members"))
+            self._conn.execute(text("ANALYZE audience_timers"))
+
     def facts(
         self, workspace_id: str, profile_ids: Sequence[str], identities: bool
     ) -> dict[str, ProfileFacts]:
