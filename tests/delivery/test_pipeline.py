@@ -494,7 +494,7 @@ def test_a_dispatcher_that_dies_mid_send_is_replaced_after_its_lease(
     dispatcher = app.state.dispatcher
     from clarion.delivery.dispatcher import DispatchStats
 
-    claimed = dispatcher._claim_and_judge(DispatchStats())  # claimed, then the process dies
+    claimed, _ = dispatcher._claim_and_judge(DispatchStats())  # claimed, then the process dies
     assert [r.candidate.item.id for r in claimed] == [mid]
     assert deliver(app).claimed == 0  # still leased
     clock.advance(seconds=dispatcher.lease_seconds)

@@ -25,7 +25,7 @@ from clarion.clock import Clock
 from clarion.delivery.outcomes import outcome_event
 from clarion.delivery.pipeline.address import AddressStage
 from clarion.delivery.pipeline.candidate import Candidate, Decision, StageContext, run_stages
-from clarion.delivery.pipeline.caps import FrequencyCapStage
+from clarion.delivery.pipeline.caps import FrequencyCapStage, cap_rules
 from clarion.delivery.pipeline.consent import ConsentStage
 from clarion.delivery.pipeline.quiet_hours import QuietHoursStage
 from clarion.delivery.pipeline.send_time import SendTimeOptimizer, SendTimeStage
@@ -38,7 +38,7 @@ from clarion.delivery.tracking import Links
 from clarion.delivery.writelock import DispatchWriter
 from clarion.model.errors import NotFound
 from clarion.model.events import NewEvent
-from clarion.model.messages import RenderedMessage
+from clarion.model.messages import QueuedMessage, RenderedMessage
 from clarion.model.outcomes import Outcome
 from clarion.storage.base import Database, Tx
 
@@ -59,6 +59,31 @@ class _Write:
 
     write_in: Callable[[Tx, Sequence[RenderedMessage], datetime], list[SendResult]]
     messages: list[RenderedMessage]
+
+
+@dataclass
+class _Verdicts:
+    """What judging decided besides sending (deferrals, skips, failures, their outcome
+    events, cap counts), to write in the claim transaction or in the record one."""
+
+    now: datetime
+    deferred: list[tuple[str, datetime, str]] = field(default_factory=list)
+    finished: list[dict[str, Any]] = field(default_factory=list)
+    events: dict[str, list[NewEvent]] = field(default_factory=dict)
+    ledger: list[dict[str, Any]] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.deferred or self.finished or self.events or self.ledger)
+
+    def write(self, tx: Tx) -> None:
+        """Write them all in `tx`."""
+        for message_id, until, reason in self.deferred:
+            tx.outbox.defer(message_id, until, self.now, reason)
+        tx.outbox.finish_many(self.finished, self.now)
+        if self.ledger:
+            tx.ledger.count(self.ledger)
+        for workspace_id, events in self.events.items():
+            tx.events.append(workspace_id, events, self.now)
 
 
 @dataclass
@@ -103,6 +128,7 @@ class Dispatcher:
         self._throttle = ThrottleStage()
         self._send_time = send_time
         self._writer = DispatchWriter(db)
+        self._judge_apart = db.dialect == "sqlite"
 
     def _stages(self) -> tuple[list[Any], FrequencyCapStage]:
         caps = FrequencyCapStage()
@@ -121,8 +147,10 @@ class Dispatcher:
     async def run_once(self) -> DispatchStats:
         """Process one batch; `claimed == 0` means nothing was due."""
         stats = DispatchStats()
-        ready = await asyncio.to_thread(self._claim_and_judge, stats)
+        ready, verdicts = await asyncio.to_thread(self._claim_and_judge, stats)
         if not ready:
+            if verdicts:
+                await asyncio.to_thread(self._record, [], {}, [], stats, verdicts)
             return stats
         for item in ready:
             try:
@@ -140,28 +168,62 @@ class Dispatcher:
             except LiquidError as exc:
                 item.error = f"render_error: {exc}"
         results, writes = await self._send([r for r in ready if r.message is not None])
-        await asyncio.to_thread(self._record, ready, results, writes, stats)
+        await asyncio.to_thread(self._record, ready, results, writes, stats, verdicts)
         return stats
 
     # --- 1. claim and judge ------------------------------------------------
 
-    def _claim_and_judge(self, stats: DispatchStats) -> list[_Ready]:
+    def _claim_and_judge(self, stats: DispatchStats) -> tuple[list[_Ready], _Verdicts]:
+        """Claim a batch and judge it; returns the messages to send, and the verdicts on
+        the rest that are still to be written (with the batch's outcomes).
+
+        On SQLite the claim transaction holds the database's only write lock, which
+        other dispatcher processes wait for; there, workspaces without frequency caps
+        are judged after it commits, in a read transaction (their stages only read).
+        Caps are judged where they are counted, in the claim transaction, so that two
+        dispatchers cannot both take a profile's last slot.
+        """
         now = self.clock.now()
         ready: list[_Ready] = []
+        apart: list[tuple[str, list[QueuedMessage], dict[str, Any], str]] = []
         with self._writer.write() as tx:
             claimed = tx.outbox.claim(self.batch_size, now, self.lease_seconds)
             stats.claimed = len(claimed)
             ordered = sorted(claimed, key=lambda q: q.intent.workspace_id)
+            verdicts = _Verdicts(now)
             for workspace_id, group in itertools.groupby(ordered, lambda q: q.intent.workspace_id):
-                ready.extend(self._judge(tx, workspace_id, list(group), now, stats))
-        return ready
+                settings = tx.workspaces.settings(workspace_id)
+                key = tx.signing_key(workspace_id)  # created on first use: a write
+                if self._judge_apart and not cap_rules(settings):
+                    apart.append((workspace_id, list(group), settings, key))
+                    continue
+                judged = self._judge(tx, workspace_id, list(group), settings, key, verdicts, stats)
+                ready.extend(judged)
+            verdicts.write(tx)
+        verdicts = _Verdicts(now)
+        if apart:
+            with self.db.read() as tx:
+                for workspace_id, items, settings, key in apart:
+                    judged = self._judge(tx, workspace_id, items, settings, key, verdicts, stats)
+                    ready.extend(judged)
+        return ready, verdicts
 
     def _judge(
-        self, tx: Tx, workspace_id: str, items: list[Any], now: datetime, stats: DispatchStats
+        self,
+        tx: Tx,
+        workspace_id: str,
+        items: list[QueuedMessage],
+        workspace_settings: dict[str, Any],
+        key: str,
+        verdicts: _Verdicts,
+        stats: DispatchStats,
     ) -> list[_Ready]:
+        """Run the stages over one workspace's messages: those to send, with their
+        verdicts on the others added to `verdicts`."""
+        now = verdicts.now
         configs = tx.channel_configs(workspace_id)
         settings = {
-            **tx.workspaces.settings(workspace_id),
+            **workspace_settings,
             "channels": {ch: {"provider": p, **s} for ch, (p, s) in configs.items()},
         }
         fragments = self.templates.fragments(tx, workspace_id)
@@ -192,7 +254,6 @@ class Dispatcher:
         stages, caps = self._stages()
         run_stages(ctx, stages, candidates)
         events: list[NewEvent] = []
-        finished: list[dict[str, Any]] = []
         for candidate in candidates:
             decision = candidate.decision
             if decision is None:
@@ -201,7 +262,7 @@ class Dispatcher:
             version = candidate.template.version if candidate.template else None
             if decision.kind == "defer":
                 assert decision.until is not None
-                tx.outbox.defer(candidate.item.id, decision.until, now, decision.reason)
+                verdicts.deferred.append((candidate.item.id, decision.until, decision.reason))
                 stats.deferred += 1
                 continue
             status, outcome = (
@@ -209,7 +270,9 @@ class Dispatcher:
                 if decision.kind == "skip"
                 else ("failed", Outcome.FAILED)
             )
-            finished.append({"id": candidate.item.id, "status": status, "reason": decision.reason})
+            verdicts.finished.append(
+                {"id": candidate.item.id, "status": status, "reason": decision.reason}
+            )
             events.append(
                 outcome_event(
                     candidate.item.intent,
@@ -223,11 +286,9 @@ class Dispatcher:
                 stats.skipped += 1
             else:
                 stats.failed += 1
-        tx.outbox.finish_many(finished, now)
-        tx.ledger.count(caps.ledger_rows(ctx))
+        verdicts.ledger.extend(caps.ledger_rows(ctx))
         if events:
-            tx.events.append(workspace_id, events, now)
-        key = tx.signing_key(workspace_id)
+            verdicts.events.setdefault(workspace_id, []).extend(events)
         return [_Ready(c, key, configs) for c in candidates if c.decision is None]
 
     # --- 3. send -----------------------------------------------------------
@@ -287,11 +348,13 @@ class Dispatcher:
         results: dict[str, SendResult],
         writes: Sequence[_Write],
         stats: DispatchStats,
+        verdicts: _Verdicts,
     ) -> None:
         now = self.clock.now()
         events: dict[str, list[NewEvent]] = {}
         finished: list[dict[str, Any]] = []
         with self._writer.write() as tx:
+            verdicts.write(tx)
             for write in writes:  # stored if and only if recorded as sent
                 answers = write.write_in(tx, write.messages, now)
                 results.update(
