@@ -677,8 +677,9 @@ class AudienceRepo(Protocol):
         ...
 
     def refresh_statistics(self) -> None:
-        """Let the planner see the membership and timer tables' current size (they grow
-        fast from empty; lookups planned on stale statistics scan)."""
+        """Let the planner see the current size of the tables real-time evaluation reads
+        (memberships, timers, events: they grow fast from empty, and lookups planned on
+        stale statistics scan)."""
         ...
 
     def facts(

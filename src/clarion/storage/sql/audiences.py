@@ -266,12 +266,14 @@ class SqlAudiences:
         return members, timers
 
     def refresh_statistics(self) -> None:
-        # PostgreSQL plans the pair lookups from table statistics: on young tables they
-        # say "tiny" and the lookups turn into hash joins over the whole workspace.
-        # SQLite always uses the primary key.
+        # PostgreSQL plans the pair and track lookups from table statistics: on young
+        # tables they say "tiny", and the lookups turn into scans of the whole workspace
+        # (hash joins over memberships and timers, a bitmap scan of its events).
+        # SQLite always uses the primary key (and the events' profile index).
         if self._dialect == "postgresql":
             self._conn.execute(text("ANALYZE audience_members"))
             self._conn.execute(text("ANALYZE audience_timers"))
+            self._conn.execute(text("ANALYZE events"))
 
     def facts(
         self, workspace_id: str, profile_ids: Sequence[str], identities: bool
