@@ -372,12 +372,13 @@ def run_triggers(load: TriggerLoad, db_url: str, pids: list[int]) -> dict[str, A
     process = multiprocessing.get_context("spawn").Process(
         target=_trigger_process, args=(load, send)
     )
-    cpu_before = sum(cpu_seconds(pid) for pid in pids)
+    cpu_before = [cpu_seconds(pid) for pid in pids]
     process.start()
     result: dict[str, Any] = receive.recv()
     process.join()
     stamps = _delivered(db_url, result["due_at"])
-    result["server_cpu"] = sum(cpu_seconds(pid) for pid in pids) - cpu_before
+    result["cpu_each"] = [cpu_seconds(p) - b for p, b in zip(pids, cpu_before, strict=True)]
+    result["server_cpu"] = sum(result["cpu_each"])
     result["latencies"] = sorted(
         stamps[mid] / 1e6 - at for mid, at in result["due_at"].items() if mid in stamps
     )
@@ -399,7 +400,15 @@ def trigger_summary(name: str, result: dict[str, Any]) -> str:
         f"ms, p99 {pct(latencies, 0.99):.1f} ms, max {pct(latencies, 1):.1f} ms "
         f"({len(latencies):,} delivered); answer p50 {pct(answered, 0.5):.1f} ms, p99 "
         f"{pct(answered, 0.99):.1f} ms; server CPU {result['server_cpu'] / elapsed:.0%} "
-        f"= {result['server_cpu'] / max(count, 1) * 1000:.2f} ms/call, generator CPU "
+        f"= {result['server_cpu'] / max(count, 1) * 1000:.2f} ms/call"
+        + (
+            " (API "
+            + " + worker ".join(f"{c / max(count, 1) * 1000:.2f}" for c in result["cpu_each"])
+            + ")"
+            if len(result["cpu_each"]) > 1
+            else ""
+        )
+        + ", generator CPU "
         f"{result['cpu'] / elapsed:.0%}; load average "
         + "/".join(f"{v:.2f}" for v in result["load"])
     )
