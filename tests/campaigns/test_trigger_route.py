@@ -75,15 +75,38 @@ def test_the_route_is_documented_once_with_its_body_and_key(app: FastAPI) -> Non
 
 
 class _Db:
-    """Just enough of a database for the committer: a write() that yields a token."""
+    """Just enough of a database for the committer: a write() that yields a token,
+    once `lock_free` is set (as another writer would hold SQLite's write lock)."""
 
     def __init__(self) -> None:
         self.commits = 0
+        self.waiting, self.lock_free = threading.Event(), threading.Event()
+        self.lock_free.set()
 
     @contextmanager
     def write(self) -> Iterator[object]:
+        self.waiting.set()
+        assert self.lock_free.wait(5)
         yield object()
         self.commits += 1
+
+
+def test_calls_arriving_while_the_write_lock_is_taken_join_that_commit() -> None:
+    groups: list[list[Any]] = []
+
+    def handler(_tx: Any, _key: Any, payloads: Sequence[Any]) -> list[Any]:
+        groups.append(list(payloads))
+        return list(payloads)
+
+    db = _Db()
+    db.lock_free.clear()
+    committer = GroupCommitter(db, handler)  # type: ignore[arg-type]
+    first = committer.submit("k", "first")
+    assert db.waiting.wait(5)  # the committer waits for the lock with one call
+    rest = [committer.submit("k", n) for n in range(3)]
+    db.lock_free.set()
+    assert [f.result(timeout=5) for f in (first, *rest)] == ["first", 0, 1, 2]
+    assert groups == [["first", 0, 1, 2]] and db.commits == 1
 
 
 def test_a_loops_calls_in_one_group_are_answered_by_one_callback_in_order() -> None:

@@ -1,8 +1,9 @@
 """Group commit for trigger calls: concurrent calls share one transaction.
 
 A trigger call is durable when its transaction commits, and with SQLite's
-`synchronous=FULL` each commit is an fsync. One thread takes every call waiting
-at that moment, hands the calls of the same key (a workspace's campaign) to the
+`synchronous=FULL` each commit is an fsync. One thread takes the write lock and
+then every call waiting at that moment (those that arrived while another writer
+held the lock too), hands the calls of the same key (a workspace's campaign) to the
 handler together, so that they share their statements too, and commits once;
 then it answers them all. Under load many calls share one commit; alone, a call
 commits at once (nothing waits for company).
@@ -103,21 +104,26 @@ class GroupCommitter:
                         self._thread = None
                         return
                 continue
-            group = [first]
-            while len(group) < self.max_group:
-                try:
-                    group.append(self._jobs.get_nowait())
-                except queue.Empty:
-                    break
-            self._commit(group)
+            self._commit([first])
+
+    def _gather(self, group: list[_Job]) -> None:
+        """Add the calls waiting now (up to `max_group`)."""
+        while len(group) < self.max_group:
+            try:
+                group.append(self._jobs.get_nowait())
+            except queue.Empty:
+                return
 
     def _commit(self, group: list[_Job]) -> None:
-        by_key: dict[Hashable, list[_Job]] = {}
-        for job in group:
-            by_key.setdefault(job.key, []).append(job)
         results: list[tuple[_Job, Any]] = []
         try:
             with self.db.write() as tx:
+                # Gathered once the write lock is held: the calls that arrived while
+                # another writer held it join this commit instead of waiting for the next.
+                self._gather(group)
+                by_key: dict[Hashable, list[_Job]] = {}
+                for job in group:
+                    by_key.setdefault(job.key, []).append(job)
                 for key, jobs in by_key.items():
                     answers = self.handler(tx, key, [j.payload for j in jobs])
                     results.extend(zip(jobs, answers, strict=True))
