@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -309,20 +309,25 @@ class Dispatcher:
         results: dict[str, SendResult] = {}
         writes: list[_Write] = []
         singles: list[tuple[Provider, RenderedMessage]] = []
+        jobs: list[Coroutine[Any, Any, None]] = []
+
+        async def batch(send_many: Any, messages: list[RenderedMessage]) -> None:
+            try:
+                answers = await send_many(messages)
+            except Exception as exc:  # retried, never lost
+                answers = [
+                    SendResult(SendStatus.TRANSIENT, error=f"provider error: {exc!r}")
+                    for _ in messages
+                ]
+            results.update({m.message_id: r for m, r in zip(messages, answers, strict=True)})
+
         for provider, messages in by_provider.values():
             write_in = getattr(provider, "write_in", None)
             send_many = getattr(provider, "send_many", None)
             if write_in is not None:
                 writes.append(_Write(write_in, messages))
             elif send_many is not None:
-                try:
-                    answers = await send_many(messages)
-                except Exception as exc:  # retried, never lost
-                    answers = [
-                        SendResult(SendStatus.TRANSIENT, error=f"provider error: {exc!r}")
-                        for _ in messages
-                    ]
-                results.update({m.message_id: r for m, r in zip(messages, answers, strict=True)})
+                jobs.append(batch(send_many, messages))
             else:
                 singles.extend((provider, m) for m in messages)
         queue = iter(singles)
@@ -337,7 +342,8 @@ class Dispatcher:
                         SendStatus.TRANSIENT, error=f"provider error: {exc!r}"
                     )
 
-        await asyncio.gather(*(sender() for _ in range(min(self.send_concurrency, len(singles)))))
+        jobs.extend(sender() for _ in range(min(self.send_concurrency, len(singles))))
+        await asyncio.gather(*jobs)
         return results, writes
 
     # --- 4. record ---------------------------------------------------------

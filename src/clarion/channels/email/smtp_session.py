@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 from aiosmtplib import SMTPServerDisconnected
 
@@ -26,6 +28,25 @@ class LostBeforeReply(SMTPServerDisconnected):
 
     Nothing can have been delivered, so the message may go again on a new connection.
     """
+
+
+_T = TypeVar("_T")
+
+
+class SequenceBroken(SMTPServerDisconnected, Generic[_T]):
+    """The connection failed during `SmtpSession.transactions`.
+
+    `current` was in its transaction (at `stage`; delivered only if the content went
+    out and the reply was lost); `following` had only its envelope sent and was not
+    delivered. `error` is the underlying failure.
+    """
+
+    def __init__(
+        self, error: Exception, stage: str, current: _T | None, following: _T | None
+    ) -> None:
+        super().__init__(str(error))
+        self.error, self.stage = error, stage
+        self.current, self.following = current, following
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,13 +129,75 @@ class SmtpSession(asyncio.Protocol):
         refusal = next((reply for reply, ok in answers if reply.code not in ok), None)
         if refusal is None:
             return await self._command(_dot_stuffed(data), "data")
+        await self._reset(replies)
+        return refusal
+
+    async def _reset(self, replies: list[Reply]) -> None:
+        """After a refused envelope: end a DATA the server started anyway, then RSET."""
         try:
-            if len(replies) == 3 and replies[2].code == 354:  # a server that started DATA anyway
+            if len(replies) == 3 and replies[2].code == 354:
                 await self._command(b".\r\n", "data")
             await self._command(b"RSET\r\n", "rset")
         except SMTPServerDisconnected:
             self.close()  # the refusal stands; the next send opens a new connection
-        return refusal
+
+    async def transactions(
+        self,
+        take: Callable[[], _T | None],
+        envelope: Callable[[_T], tuple[bytes, bytes, bytes]],
+        done: Callable[[_T, Reply], None],
+    ) -> None:
+        """Transactions back to back until `take` gives None, one write each with PIPELINING.
+
+        A message's content goes out in one write with the next message's MAIL, RCPT
+        and DATA (RFC 2920 lets a command group follow the end of the data): one
+        write per message instead of two, which on loopback or a LAN is most of a
+        send's CPU. `envelope` gives (sender, recipient, data) for an item; `done`
+        gets each item's final reply or refusal. Without PIPELINING the items go one
+        `transaction` at a time. Raises `SequenceBroken` if the connection fails.
+        """
+        current = take()
+        if current is None:
+            return
+        if not self.pipelining:
+            while current is not None:
+                try:
+                    done(current, await self.transaction(*envelope(current)))
+                except SMTPServerDisconnected as exc:
+                    raise SequenceBroken(exc, self.stage, current, None) from exc
+                current = take()
+            return
+        following: _T | None = None
+        self.stage = "mail"
+        try:
+            if not self.is_open:
+                raise LostBeforeReply(self._closed or "the connection is not usable")
+            self._write(_group(*envelope(current)[:2]))
+            while current is not None:
+                replies = []
+                for stage in ("mail", "rcpt", "data"):
+                    replies.append(await self._reply(stage))
+                    if replies[-1].code == 421:
+                        break
+                answers = zip(replies, _EXPECTED, strict=False)
+                refusal = next((reply for reply, ok in answers if reply.code not in ok), None)
+                if refusal is not None:
+                    await self._reset(replies)
+                    done(current, refusal)
+                    current = None if self._closed else take()
+                    if current is not None:
+                        self._write(_group(*envelope(current)[:2]))
+                    continue
+                following = take()
+                data = _dot_stuffed(envelope(current)[2])
+                self._write(data + _group(*envelope(following)[:2]) if following else data)
+                done(current, await self._reply("data"))
+                current, following = following, None
+                if current is not None and self._closed:  # a 421 after the content
+                    current, following = None, current
+                    raise LostBeforeReply(self._closed)
+        except SMTPServerDisconnected as exc:
+            raise SequenceBroken(exc, self.stage, current, following) from exc
 
     async def quit(self) -> None:
         """QUIT politely, then close."""
@@ -175,6 +258,11 @@ def _split_reply(buffer: bytearray) -> tuple[int, str] | None:
             code = int(head) if head.isdigit() else -1
             return code, "\n".join(part[4:].decode("utf-8", "replace") for part in lines)
     return None
+
+
+def _group(sender: bytes, recipient: bytes) -> bytes:
+    """MAIL, RCPT and DATA, to be written at once (PIPELINING)."""
+    return b"MAIL FROM:<" + sender + b">\r\nRCPT TO:<" + recipient + b">\r\nDATA\r\n"
 
 
 def _dot_stuffed(data: bytes) -> bytes:
