@@ -2,11 +2,15 @@
 
 One batch: (1) in one transaction, claim due messages (with a lease), run the
 stages, record skips, deferrals and failures with their outcome events, and
-count the admitted messages against caps; (2) render; (3) send through each
-channel's provider, several at once; (4) in one transaction, record what the
-providers answered, with outcome events. A crash anywhere loses nothing: a
-claimed message whose dispatcher died is claimed again when its lease ends, and
-resent with the same message id (its Message-ID and idempotency key).
+count the admitted messages against caps (on SQLite, workspaces without caps
+are judged after the claim commits, and their verdicts are written in step 4:
+the claim holds SQLite's one write lock, which other dispatcher processes wait
+for); (2) render; (3) send through each channel's provider, several at once;
+(4) in one transaction, record what the providers answered, with outcome
+events. A crash anywhere loses nothing: a claimed message whose dispatcher died
+is claimed again when its lease ends, and resent with the same message id (its
+Message-ID and idempotency key). Any number of dispatchers, in any number of
+processes, may share an outbox: a claimed message is leased to one of them.
 """
 
 from __future__ import annotations
