@@ -38,6 +38,7 @@ from sqlalchemy import (
     BigInteger,
     ColumnElement,
     Connection,
+    Select,
     String,
     bindparam,
     column,
@@ -130,6 +131,41 @@ def _only_a_small_step(cursor: Any, values: dict[str, Any]) -> bool:
     return step < WATERMARK_STEP_US
 
 
+_CURSOR = text(
+    "SELECT txid, seq, watermark, pending_at, pending_bound FROM consumer_cursors"
+    ' WHERE consumer = :c AND "partition" = :p'
+)
+_CURSOR_FOR_UPDATE = text(f"{_CURSOR.text} FOR UPDATE")
+_POLLS: dict[tuple[bool, EventFilter | None], tuple[Select[Any], Select[Any]]] = {}
+
+
+def _poll_queries(bounded: bool, reads: EventFilter | None) -> tuple[Select[Any], Select[Any]]:
+    """A poll's statements, built once per shape (building one costs more than running
+    it): the batch, and the last position the poll can see. Parameters: the cursor
+    (`ct`, `cs`), `xmin`, `limit`, and with `bounded` the upstream cursor (`ut`, `us`)."""
+    key = (bounded, reads)
+    if key not in _POLLS:
+        position = tuple_(events.c.txid, events.c.seq)
+        visible = [
+            position > tuple_(bindparam("ct"), bindparam("cs")),
+            events.c.txid < bindparam("xmin"),
+        ]
+        if bounded:
+            visible.append(position <= tuple_(bindparam("ut"), bindparam("us")))
+        batch = select(*_LOGGED).where(*visible)
+        if reads is not None:
+            batch = batch.where(_read_by(reads))
+        batch = batch.order_by(events.c.txid, events.c.seq).limit(bindparam("limit"))
+        last = (
+            select(events.c.txid, events.c.seq)
+            .where(*visible)
+            .order_by(events.c.txid.desc(), events.c.seq.desc())
+            .limit(1)
+        )
+        _POLLS[key] = (batch, last)
+    return _POLLS[key]
+
+
 def _read_by(reads: EventFilter) -> ColumnElement[bool]:
     """The SQL condition of an `EventFilter`."""
     terms: list[ColumnElement[bool]] = []
@@ -189,6 +225,8 @@ class SqlEventLog:
         self._conn = conn
         self._pg = dialect == "postgresql"
         self._dialect = dialect
+        self._polled: dict[tuple[str, int], Any] = {}
+        """Cursors locked by a poll in this transaction, as read, for `advance`."""
 
     def append(
         self, workspace_id: str, new_events: Sequence[NewEvent], now: datetime
@@ -273,10 +311,8 @@ class SqlEventLog:
         return int(row[0]), int(row[1])
 
     def _cursor(self, consumer: str, partition: int, lock: bool) -> Any:
-        query = select(consumer_cursors).where(
-            consumer_cursors.c.consumer == consumer, consumer_cursors.c.partition == partition
-        )
-        return self._conn.execute(query.with_for_update() if lock else query).first()
+        query = _CURSOR_FOR_UPDATE if lock and self._pg else _CURSOR
+        return self._conn.execute(query, {"c": consumer, "p": partition}).first()
 
     def lock(self, consumer: str, partition: int = 0) -> None:
         self._conn.execute(
@@ -297,33 +333,27 @@ class SqlEventLog:
     ) -> ConsumerBatch:
         horizon_us = to_micros(now)
         xmin, bound = self._snapshot()
-        self.lock(consumer, partition)
-        cursor = self._cursor(consumer, partition, lock=False)
-        position = tuple_(events.c.txid, events.c.seq)
-        visible = [position > tuple_(cursor.txid, cursor.seq), events.c.txid < xmin]
+        cursor = self._cursor(consumer, partition, lock=True)
+        if cursor is None:  # a new consumer
+            self.lock(consumer, partition)
+            cursor = self._cursor(consumer, partition, lock=False)
+        self._polled[(consumer, partition)] = cursor
+        params = {"ct": cursor.txid, "cs": cursor.seq, "xmin": xmin, "limit": limit}
         if after is not None:
             upstream = self._cursor(after, partition, lock=False)
-            upstream_position = (upstream.txid, upstream.seq) if upstream else (0, 0)
-            visible.append(position <= tuple_(*upstream_position))
+            params["ut"], params["us"] = (upstream.txid, upstream.seq) if upstream else (0, 0)
             if upstream is not None:
                 # The upstream stage's watermark bounds ours.
                 horizon_us = min(horizon_us, upstream.watermark)
             else:
                 horizon_us = 0
-        query = select(*_LOGGED).where(*visible)
-        if reads is not None:
-            query = query.where(_read_by(reads))
-        rows = self._conn.execute(query.order_by(events.c.txid, events.c.seq).limit(limit)).all()
+        batch_query, last_query = _poll_queries(after is not None, reads)
+        rows = self._conn.execute(batch_query, params).all()
         caught_up = len(rows) < limit
         moved_to = None
         if reads is not None and caught_up:
             # Past the skipped rows too: the last one this poll could see.
-            last = self._conn.execute(
-                select(events.c.txid, events.c.seq)
-                .where(*visible)
-                .order_by(events.c.txid.desc(), events.c.seq.desc())
-                .limit(1)
-            ).first()
+            last = self._conn.execute(last_query, params).first()
             moved_to = (int(last.txid), int(last.seq)) if last is not None else None
         return ConsumerBatch(
             consumer=consumer,
@@ -337,7 +367,10 @@ class SqlEventLog:
         )
 
     def advance(self, batch: ConsumerBatch) -> None:
-        cursor = self._cursor(batch.consumer, batch.partition, lock=False)
+        # The poll's cursor, still locked by this transaction (read again if not polled here).
+        cursor = self._polled.pop((batch.consumer, batch.partition), None)
+        if cursor is None:
+            cursor = self._cursor(batch.consumer, batch.partition, lock=False)
         values: dict[str, Any] = {}
         if batch.position is not None:
             values["txid"], values["seq"] = batch.position
