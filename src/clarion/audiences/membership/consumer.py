@@ -46,7 +46,9 @@ class AudienceConsumer:
                     pairs[(pid, audience)] = None
             reevaluate(tx, workspace_id, index, pairs, now)
             self._evaluated += len(pairs)
-        if self._evaluated > max(2_000, self._known):  # the tables may have doubled
+        # Pairs bound the rows written: refresh once they may have tripled the tables
+        # (a few times in a consumer's life, each costing a sample of the tables).
+        if self._evaluated > max(10_000, 2 * self._known):
             tx.audiences.refresh_statistics()
             self._known += self._evaluated
             self._evaluated = 0
