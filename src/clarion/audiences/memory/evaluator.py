@@ -13,7 +13,6 @@ from clarion.audiences.memory.compiler import (
     MemoryContext,
     compile_node,
     never,
-    remembered,
 )
 from clarion.audiences.memory.profile import ProfileView
 from clarion.audiences.resolver import NO_REFERENCES, Resolver
@@ -69,22 +68,21 @@ def compile_audiences(
     definitions: Mapping[str, Definition], resolver: Resolver = NO_REFERENCES
 ) -> dict[str, CompiledAudience | AudienceCompileError | ValueError]:
     """Compile several audiences together (by name): an audience that others refer to is
-    compiled once and, for one profile view at one instant, evaluated once for all of
-    them. An audience that does not compile maps to its error."""
-    shared: dict[str, Compiled] = {}
-    found: dict[str, CompiledAudience | AudienceCompileError | ValueError] = {}
+    compiled once more for them and, for one profile view at one instant, evaluated once
+    for all of them and itself. An audience that does not compile maps to its error."""
+    shared: dict[str, Compiled] = {}  # the audiences referred to, remembering answers
+    compiled: dict[str, Compiled | AudienceCompileError | ValueError] = {}
     for name, definition in definitions.items():
-        if name in shared:
-            found[name] = CompiledAudience(shared[name])
-            continue
         try:
-            root = compile_node(definition, "definition", MemoryContext(resolver, (), shared))
+            compiled[name] = compile_node(
+                definition, "definition", MemoryContext(resolver, (), shared)
+            )
         except (AudienceCompileError, ValueError) as error:
-            found[name] = error
-            continue
-        shared[name] = root = remembered(root)
-        found[name] = CompiledAudience(root)
-    return found
+            compiled[name] = error
+    return {
+        name: root if isinstance(root, Exception) else CompiledAudience(shared.get(name, root))
+        for name, root in compiled.items()
+    }
 
 
 def evaluate(
