@@ -6,9 +6,11 @@
     profiles (consent, suppression, caps, quiet hours and throttle all run),
     then time the dispatcher until the outbox is empty;
 (b) delivered by SMTP to Postfix's `smtp-sink` on loopback, without and with DKIM
-    (RSA-2048), through the SMTP provider's connection pool.
-Reports messages/s, the dispatcher's CPU per message (summed over `--processes`
-dispatcher processes on the one database, as scaled-out workers run) and peak memory.
+    (RSA-2048), through the SMTP provider's connection pool (one per process).
+Both run `--processes` dispatcher processes on the one database, as
+`clarion worker --dispatchers N` does. Reports messages/s, the dispatcher's CPU
+per message (summed over the processes), the load average after each part (on a
+shared machine the rate follows it; the CPU figure much less) and peak memory.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
 from pathlib import Path
+from typing import Any
 
 from bench._server import free_port, machine, peak_rss_mb
 from clarion.api.app import open_database
@@ -119,9 +122,10 @@ async def drain(dispatcher: Dispatcher) -> int:
         await dispatcher.providers.close()
 
 
-def dispatch(url: str) -> tuple[int, float]:
+def dispatch(url: str, ready: Any = None) -> tuple[int, float, float, float]:
     """One dispatcher process (as `clarion worker` runs it): drain the outbox; returns
-    (messages sent, CPU seconds of this process)."""
+    (messages sent, CPU seconds, wall-clock start and end of the draining). With
+    `ready` (a barrier), the processes start draining together, once all are up."""
     db = open_database(url)
     clock = SystemClock()
     dispatcher = Dispatcher(
@@ -133,11 +137,13 @@ def dispatch(url: str) -> tuple[int, float]:
         send_concurrency=64,
     )
     settle_heap()  # as `clarion serve` and `clarion worker` do once started
-    cpu = time.process_time()
+    if ready is not None:
+        ready.wait()
+    cpu, start = time.process_time(), time.time()
     sent = asyncio.run(drain(dispatcher))
-    cpu = time.process_time() - cpu
+    cpu, end = time.process_time() - cpu, time.time()
     db.close()
-    return sent, cpu
+    return sent, cpu, start, end
 
 
 def run(
@@ -146,7 +152,10 @@ def run(
     channel: tuple[str, dict[str, object]] | None,
     processes: int = 1,
 ) -> tuple[float, float]:
-    """(messages/s, CPU µs per message summed over the dispatcher processes)."""
+    """(messages/s, CPU µs per message summed over the dispatcher processes).
+
+    The clock runs from the first dispatcher's start to the last one's end: starting
+    processes (interpreter, imports) is not delivery."""
     url = f"sqlite:///{folder / f'{new_id()}.db'}"
     db = open_database(url)
     workspace = setup(db, count)
@@ -155,16 +164,22 @@ def run(
         with db.write() as tx:
             tx.set_channel_config(workspace, "email", channel[0], dict(channel[1]), clock.now())
     db.close()
-    started = time.perf_counter()
     if processes == 1:
         results = [dispatch(url)]
     else:  # several dispatchers on one database, as scaled-out workers are
-        with ProcessPoolExecutor(processes, mp_context=get_context("spawn")) as pool:
-            results = list(pool.map(dispatch, [url] * processes))
-    seconds = time.perf_counter() - started
-    sent = sum(n for n, _ in results)
+        context = get_context("spawn")
+        with context.Manager() as manager, ProcessPoolExecutor(processes, context) as pool:
+            barrier = manager.Barrier(processes)
+            results = list(pool.map(dispatch, [url] * processes, [barrier] * processes))
+    seconds = max(end for *_, end in results) - min(start for _, _, start, _ in results)
+    sent = sum(n for n, *_ in results)
     assert sent == count, f"only {sent} of {count} sent"
-    return count / seconds, sum(cpu for _, cpu in results) / count * 1e6
+    return count / seconds, sum(cpu for _, cpu, *_ in results) / count * 1e6
+
+
+def load() -> str:
+    """The 1-minute load average."""
+    return str(Path("/proc/loadavg").read_text().split()[0])
 
 
 def main() -> None:
@@ -181,6 +196,7 @@ def main() -> None:
         print(
             f"(a) capture: {args.messages} personalised emails, {args.processes} dispatcher"
             f" process(es): {rate:,.0f} messages/s, {cpu:.0f} µs of dispatcher CPU a message"
+            f" (load {load()})"
         )
         sink = shutil.which("smtp-sink")
         if sink is None:
@@ -204,7 +220,7 @@ def main() -> None:
                 print(
                     f"(b) SMTP, pool {args.pool} per process, {args.processes} dispatcher"
                     f" process(es), {label}: {rate:,.0f} messages/s,"
-                    f" {cpu:.0f} µs of dispatcher CPU a message"
+                    f" {cpu:.0f} µs of dispatcher CPU a message (load {load()})"
                 )
         finally:
             process.terminate()
