@@ -76,7 +76,7 @@ def reevaluate(
     included): a profile that entered and left again within the batch records nothing.
     """
     live = index.audiences
-    wanted: dict[str, dict[str, None]] = {}  # ordered: events come out in pair order
+    wanted: dict[str, dict[str, None]] = {}  # profiles in pair order
     for pid, name in pairs:
         if name in live:
             names = wanted.get(pid)
@@ -100,7 +100,7 @@ def reevaluate(
     cancels: list[tuple[str, str, str]] = []
     for pid, names in wanted.items():
         view = seen.get(pid)
-        for name in names:
+        for name in sorted(names):  # a set's order would vary between processes
             audience = live[name]
             member, due = audience.compiled.at(view, now_us) if view is not None else (False, None)
             if member != ((name, pid) in current):
