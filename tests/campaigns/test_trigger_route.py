@@ -6,14 +6,18 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Iterator, Sequence
+from concurrent.futures import wait
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from clarion.api.routers.campaign_trigger import committer
 from clarion.campaigns.batching import GroupCommitter
+from clarion.delivery.writelock import ProcessWriteLock
 from clarion.model.errors import InvalidInput
 from tests.campaigns.test_trigger import order, setup
 from tests.conftest import WorkspaceKeys
@@ -182,3 +186,31 @@ def test_a_failing_group_gives_every_call_in_it_the_error() -> None:
     thread_future = committer.submit("k", 1)
     with pytest.raises(RuntimeError, match="disk full"):
         thread_future.result(timeout=5)
+
+
+def test_serving_only_the_api_commits_queue_with_other_processes_dispatchers(
+    app: FastAPI, client: TestClient, ws: WorkspaceKeys
+) -> None:
+    """Without workers here, a trigger commit waits its turn at the dispatchers' lock
+    beside the SQLite file (as a `clarion worker`'s dispatcher holds it), then commits."""
+    setup(app, client, ws)
+    services = app.state.services
+    assert not services.settings.workers
+    db_file = Path(services.db.engine.url.database)
+    held = ProcessWriteLock(db_file.with_name(db_file.name + "-dispatch.lock"))
+    body = order("queued", {"email": "new@example.org", "context": {"order": {"id": "9"}}})
+    with held:  # another process's dispatcher is writing
+        answer = committer(services).submit((ws.id, "order-confirmation"), body)
+        assert not wait([answer], timeout=0.2).done  # it waits for the lock to come free
+    queued, replayed = answer.result(timeout=5)
+    assert queued["queued"] == 1 and not replayed
+    with services.db.read() as tx:
+        assert tx.outbox.counts(ws.id) == {"pending": 1}
+
+
+def test_with_workers_in_the_process_commits_use_the_database_lock_alone(
+    app: FastAPI,
+) -> None:
+    services = app.state.services
+    services.settings.workers = True
+    assert committer(services).db is services.db

@@ -21,11 +21,21 @@ import queue
 import threading
 from collections.abc import Callable, Hashable, Sequence
 from concurrent.futures import Future
-from contextlib import suppress
+from contextlib import AbstractContextManager, suppress
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
-from clarion.storage.base import Database, Tx
+from clarion.storage.base import Tx
+
+
+class Writer(Protocol):
+    """What opens the write transactions: a `Database`, or one that queues for it first
+    (`clarion.delivery.writelock.DispatchWriter`)."""
+
+    def write(self) -> AbstractContextManager[Tx]:
+        """A write transaction, committed when the block ends without an error."""
+        ...
+
 
 Handler = Callable[[Tx, Any, Sequence[Any]], Sequence[Any]]
 """(transaction, key, payloads) -> one result or ClarionError per payload, in order."""
@@ -55,7 +65,7 @@ class GroupCommitter:
 
     def __init__(
         self,
-        db: Database,
+        db: Writer,
         handler: Handler,
         *,
         max_group: int = 256,
