@@ -58,8 +58,10 @@ def consumers(clock: Clock, copy: DuckDbCopy | None = None) -> list[Consumer]:
     return [
         *copies,
         IdentityStage(clock),
-        AudienceConsumer(clock),
+        # Journeys before audiences: an entry event's path to its message intent is
+        # one commit shorter; audience changes reach journeys through the log anyway.
         JourneyConsumer(clock),
+        AudienceConsumer(clock),
         CampaignOutcomes(),
         PushSubscriptionOwners(),
     ]

@@ -24,7 +24,7 @@ from clarion.storage.sql.delivery import (
     signing_key,
 )
 from clarion.storage.sql.documents import SqlDocuments
-from clarion.storage.sql.engine import make_engine
+from clarion.storage.sql.engine import SQLITE_SYNCHRONOUS, make_engine
 from clarion.storage.sql.events import SqlEventLog
 from clarion.storage.sql.fairlock import FairLock
 from clarion.storage.sql.journeys import SqlJourneys
@@ -155,11 +155,30 @@ class SqlDatabase:
             yield SqlTx(conn, self.dialect)
 
     @contextmanager
-    def write(self) -> Iterator[SqlTx]:
+    def write(self, durable: bool = True) -> Iterator[SqlTx]:
+        """A write transaction, committed when the block ends without an error.
+
+        `durable=False` is for work that can be redone from what is already durable
+        (a log consumer's batch and its cursor): on SQLite its commit skips the
+        fsync (WAL, `synchronous=NORMAL`). It survives a crash of the process; a
+        power cut may lose it, and the consumer then processes the batch again from
+        the log. The next durable commit syncs it too, so anything that another
+        writer has acted on (a claimed outbox row) is synced before it is acted on.
+        """
+        relaxed = not durable and self.dialect == "sqlite"
         with self._writer(), self.engine.connect() as conn:
             conn.execution_options(clarion_write=True)
-            with conn.begin():
-                yield SqlTx(conn, self.dialect)
+            # On the driver's connection: SQLAlchemy would open a transaction first,
+            # and SQLite refuses to change the setting inside one.
+            raw = conn.connection.driver_connection if relaxed else None
+            if raw is not None:
+                raw.execute("PRAGMA synchronous=NORMAL")
+            try:
+                with conn.begin():
+                    yield SqlTx(conn, self.dialect)
+            finally:
+                if raw is not None:
+                    raw.execute(f"PRAGMA synchronous={SQLITE_SYNCHRONOUS}")
 
     def _writer(self) -> AbstractContextManager[object]:
         return self._write_lock if self._write_lock is not None else nullcontext()
