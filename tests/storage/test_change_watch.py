@@ -43,3 +43,43 @@ def test_a_commit_elsewhere_wakes_every_target_once(db: SqlDatabase, clock: Fake
             assert woken == ["consumers", "sends"]
     finally:
         watch.stop()
+
+
+def test_own_writes_do_not_wake_but_another_process_s_do(sqlite_db: SqlDatabase) -> None:
+    clock = FakeClock()
+    workspace = create_workspace(sqlite_db, clock, "Acme").workspace.id
+    sqlite_db.share_writes()
+    assert sqlite_db.shares_writes
+    woken: list[str] = []
+    watch = ChangeWatch(ChangeProbe(sqlite_db.engine), [lambda: woken.append("consumers")])
+    sqlite_db.observe_writes(watch)
+    url = sqlite_db.engine.url.render_as_string(hide_password=False)
+    try:
+        watch.tick()
+        woken.clear()
+
+        def append(db: SqlDatabase, message_id: str) -> None:
+            with db.write() as tx:
+                tx.events.append(
+                    workspace,
+                    [NewEvent(type="track", message_id=message_id, event="A")],
+                    clock.now(),
+                )
+
+        append(sqlite_db, "own-1")
+        append(sqlite_db, "own-2")
+        watch.tick()
+        assert woken == []  # this process's own commits
+
+        other = SqlDatabase.from_url(url)
+        other.share_writes()
+        try:
+            append(other, "theirs")
+        finally:
+            other.close()
+        append(sqlite_db, "own-3")  # taking the turn notices the other's commit first
+        assert woken == ["consumers"]
+        watch.tick()
+        assert woken == ["consumers"]
+    finally:
+        watch.stop()

@@ -62,6 +62,8 @@ def create_app(
     """A Clarion app. Opens (and migrates) the configured database unless `db` is given."""
     settings = settings or Settings()
     db = db or open_database(settings.database_url)
+    if not settings.workers:
+        db.share_writes()  # workers in other processes write to it too
     clock = clock or SystemClock()
     runtime = build_runtime(settings, db, clock, extra_kinds)
 

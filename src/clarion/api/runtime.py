@@ -108,6 +108,8 @@ class Runtime:
                 ChangeProbe(self.services.db.engine),
                 [self.consumer_loop.wake, self.dispatcher_loop.wake],
             )
+            if self.services.db.shares_writes:
+                self.services.db.observe_writes(self.watch)
             self.watch.start()
 
     def stop(self) -> None:

@@ -23,7 +23,9 @@ from clarion.config import Settings
 from clarion.delivery import Dispatcher, DispatcherLoop, ProviderRegistry
 from clarion.delivery.templates import TemplateStore
 from clarion.processing.heap import settle_heap
+from clarion.processing.watch import ChangeWatch
 from clarion.storage.sql import SqlDatabase
+from clarion.storage.sql.changes import ChangeProbe
 
 
 def build_dispatcher(config: Settings, db: SqlDatabase, clock: Clock) -> Dispatcher:
@@ -49,18 +51,25 @@ def dispatcher(
 ) -> None:
     """Deliver messages from the outbox until stopped (SIGTERM or Ctrl-C)."""
     config = settings(database_url=db)
-    loop = DispatcherLoop(build_dispatcher(config, database(db), SystemClock()))
+    opened = database(db)
+    opened.share_writes()
+    loop = DispatcherLoop(build_dispatcher(config, opened, SystemClock()))
+    watch = ChangeWatch(ChangeProbe(opened.engine), [loop.wake])
+    if opened.shares_writes:
+        opened.observe_writes(watch)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     parent = os.getppid()
     settle_heap()
     loop.start()
+    watch.start()
     console.print(f"Clarion dispatcher on {config.database_url}")
     # A worker killed outright cannot stop its dispatchers; they notice within a second.
     while not stop.wait(1.0):
         if with_parent and os.getppid() != parent:
             break
+    watch.stop()
     loop.stop()
 
 

@@ -22,7 +22,9 @@ def worker(
 ) -> None:
     """Process the event log and deliver messages until stopped (SIGTERM or Ctrl-C)."""
     config = settings(database_url=db)
-    runtime = build_runtime(config, database(db), SystemClock())
+    opened = database(db)
+    opened.share_writes()  # the API and dispatcher processes write to it too
+    runtime = build_runtime(config, opened, SystemClock())
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())

@@ -1,73 +1,19 @@
-"""Handing SQLite's write slot from one dispatcher process to the next without sleeping.
+"""The dispatcher's write transactions, queued across processes on a SQLite file.
 
-Dispatchers in several processes on one SQLite file take turns at its single
-write lock. SQLite's busy handler polls for it, sleeping 1, 2, 5, ... up to
-100 ms between tries, so a dispatcher that waits often sleeps long after the
-lock is free (two dispatchers on one file delivered a quarter of what one did).
-Dispatchers therefore queue on an `flock` of a file beside the database first:
-the kernel wakes the waiter as soon as the holder releases it. Other writers
-(log consumers, the API) are unaffected and still use the busy handler.
+See `clarion.storage.processlock`: dispatchers in several processes hand SQLite's
+write slot on at once instead of sleeping in its busy handler.
 """
 
 from __future__ import annotations
 
 import contextlib
-import fcntl
-import os
-import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
-from pathlib import Path
 
 from clarion.storage.base import Database, Tx
+from clarion.storage.processlock import ProcessWriteLock, sqlite_file, write_lock_path
 
-
-def sqlite_file(db: Database) -> Path | None:
-    """The file of a SQLite database; None for PostgreSQL and in-memory databases."""
-    if db.dialect != "sqlite":
-        return None
-    # Duck-typed: delivery may not import the SQL backend (`SqlDatabase.engine.url`).
-    url = getattr(getattr(db, "engine", None), "url", None)
-    name = getattr(url, "database", None)
-    if not isinstance(name, str) or name in ("", ":memory:") or name.startswith("file:"):
-        return None
-    return Path(name)
-
-
-class ProcessWriteLock:
-    """An exclusive `flock` on `path`, taken by one thread of this process at a time.
-
-    The file is opened for each turn (two system calls a batch, nothing to close
-    or leak, and a forked child never shares the parent's lock).
-    """
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._threads = threading.Lock()
-        self._fd: int | None = None
-
-    def __enter__(self) -> ProcessWriteLock:
-        self._threads.acquire()
-        try:
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX)
-            except BaseException:
-                os.close(fd)
-                raise
-            self._fd = fd
-        except BaseException:
-            self._threads.release()
-            raise
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        fd, self._fd = self._fd, None
-        try:
-            if fd is not None:
-                os.close(fd)  # releases the flock
-        finally:
-            self._threads.release()
+__all__ = ["DispatchWriter", "ProcessWriteLock", "sqlite_file"]
 
 
 class DispatchWriter:
@@ -76,7 +22,9 @@ class DispatchWriter:
     def __init__(self, db: Database) -> None:
         self.db = db
         path = sqlite_file(db)
-        self.lock = ProcessWriteLock(path.with_name(path.name + "-dispatch.lock")) if path else None
+        # A database that shares its writes with other processes takes this lock itself.
+        shared = bool(getattr(db, "shares_writes", False))
+        self.lock = ProcessWriteLock(write_lock_path(path)) if path and not shared else None
 
     @contextlib.contextmanager
     def write(self) -> Iterator[Tx]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
@@ -9,7 +10,7 @@ from clarion.processing.background import BackgroundLoop
 
 
 class Probe(Protocol):
-    """A token source: the token changes when another process has committed."""
+    """A token source: the token changes when another connection has committed."""
 
     def __call__(self) -> object: ...
 
@@ -21,6 +22,12 @@ class ChangeWatch(BackgroundLoop):
 
     The scaled-out mode's latency comes from here: an event accepted by an API
     process reaches the worker's consumers within one interval, not one idle poll.
+
+    A probe also sees this process's own commits. Where every process's writers
+    take turns at one lock (`SqlDatabase.share_writes`), the database tells the
+    watch when this process takes and leaves its turn (`entered`, `left`):
+    a change found on entering is someone else's, and the token on leaving is
+    this process's own, so the loops are not woken by their own writes.
     """
 
     thread_name = "clarion-change-watch"
@@ -35,19 +42,35 @@ class ChangeWatch(BackgroundLoop):
         super().__init__(interval)
         self._probe = probe
         self._targets = list(targets)
+        self._mutex = threading.Lock()  # the probe's connection is used from several threads
         self._last: object = None
         self.wakes = 0
 
     def tick(self) -> bool:
         """Wake every target if the token moved; never busy (wait one interval)."""
-        token = self._probe()
-        if token != self._last:
+        self._look()
+        return False
+
+    def entered(self) -> None:
+        """This process holds the write turn: a change seen now was another process's."""
+        self._look()
+
+    def left(self) -> None:
+        """This process's write is over: its own change is not news."""
+        with self._mutex:
+            self._last = self._probe()
+
+    def _look(self) -> None:
+        with self._mutex:
+            token = self._probe()
+            changed = token != self._last
             self._last = token
+        if changed:
             self.wakes += 1
             for wake in self._targets:
                 wake()
-        return False
 
     def stop(self) -> None:
         super().stop()
-        self._probe.close()
+        with self._mutex:
+            self._probe.close()

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import ExitStack, contextmanager
 from datetime import datetime
 from functools import cached_property
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Connection, Engine
 
 from clarion.storage.erasure import erase_profile
+from clarion.storage.processlock import ProcessWriteLock, sqlite_file, write_lock_path
 from clarion.storage.sql.audiences import SqlAudiences
 from clarion.storage.sql.campaigns import SqlCampaigns
 from clarion.storage.sql.canvases import SqlCanvases
@@ -130,6 +131,14 @@ class SqlTx:
         return erase_profile(self, workspace_id, profile_id)
 
 
+class WriteObserver(Protocol):
+    """Told when this process starts a write transaction and when it has ended."""
+
+    def entered(self) -> None: ...
+
+    def left(self) -> None: ...
+
+
 class SqlDatabase:
     """A SQLAlchemy-backed `Database`."""
 
@@ -139,6 +148,28 @@ class SqlDatabase:
         # lock that wakes the next one at once, instead of SQLite's busy handler,
         # which sleeps in steps of up to 100 ms (other processes still use it).
         self._write_lock = FairLock() if engine.dialect.name == "sqlite" else None
+        self._process_lock: ProcessWriteLock | None = None
+        self._observer: WriteObserver | None = None
+
+    @property
+    def shares_writes(self) -> bool:
+        """Whether writers queue with other processes' on the lock file (`share_writes`)."""
+        return self._process_lock is not None
+
+    def share_writes(self) -> None:
+        """Queue every write transaction with other processes' on a lock file beside a
+        SQLite file (the scaled-out mode: API, worker and dispatcher processes share
+        it), so that the kernel hands the write slot on at once; SQLite's own busy
+        handler sleeps up to 100 ms a try. Nothing to do for other databases."""
+        path = sqlite_file(self)
+        if path is not None and self._process_lock is None:
+            self._process_lock = ProcessWriteLock(write_lock_path(path))
+
+    def observe_writes(self, observer: WriteObserver) -> None:
+        """Tell `observer` when this process starts and ends a write, inside the locks
+        that `share_writes` takes (a change watch uses it to tell this process's
+        commits from other processes')."""
+        self._observer = observer
 
     @classmethod
     def from_url(cls, url: str) -> SqlDatabase:
@@ -166,7 +197,7 @@ class SqlDatabase:
         writer has acted on (a claimed outbox row) is synced before it is acted on.
         """
         relaxed = not durable and self.dialect == "sqlite"
-        with self._writer(), self.engine.connect() as conn:
+        with self._writer(), self._observed(), self.engine.connect() as conn:
             conn.execution_options(clarion_write=True)
             # On the driver's connection: SQLAlchemy would open a transaction first,
             # and SQLite refuses to change the setting inside one.
@@ -180,8 +211,26 @@ class SqlDatabase:
                 if raw is not None:
                     raw.execute(f"PRAGMA synchronous={SQLITE_SYNCHRONOUS}")
 
-    def _writer(self) -> AbstractContextManager[object]:
-        return self._write_lock if self._write_lock is not None else nullcontext()
+    @contextmanager
+    def _writer(self) -> Iterator[None]:
+        with ExitStack() as locks:
+            if self._write_lock is not None:
+                locks.enter_context(self._write_lock)
+            if self._process_lock is not None:
+                locks.enter_context(self._process_lock)
+            yield
+
+    @contextmanager
+    def _observed(self) -> Iterator[None]:
+        observer = self._observer if self._process_lock is not None else None
+        if observer is None:
+            yield
+            return
+        observer.entered()
+        try:
+            yield
+        finally:
+            observer.left()
 
     def close(self) -> None:
         self.engine.dispose()
