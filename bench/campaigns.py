@@ -45,6 +45,7 @@ import httpx
 import orjson
 from sqlalchemy import func, select
 
+from bench._loadgen import generate
 from bench._server import create_workspace, fresh_database, machine, peak_rss_mb, serve
 from bench.surfaces import cpu_seconds
 from clarion.api.app import open_database
@@ -266,70 +267,24 @@ async def _generate_triggers(load: TriggerLoad) -> dict[str, Any]:
     """Raw keep-alive HTTP/1.1 on loopback; per message id, when its call was sent (or due,
     in an open loop), on the wall clock the capture provider stamps with."""
     due_at: dict[str, float] = {}
-    answered: list[float] = []
-    errors: list[str] = []
     wall = time.time() - time.perf_counter()  # perf_counter -> wall clock
-    started = time.perf_counter()
-    deadline = started + load.seconds
-    counter = iter(range(10**9))
-    due: asyncio.Queue[float] | None = asyncio.Queue() if load.rate else None
 
-    async def schedule() -> None:
-        assert due is not None and load.rate
-        interval, n = 1.0 / load.rate, 0
-        while True:
-            at = started + n * interval
-            if at >= deadline:
-                for _ in range(load.connections):
-                    due.put_nowait(-1.0)
-                return
-            delay = at - time.perf_counter()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            due.put_nowait(at)
-            n += 1
+    def answer(head: bytes, body: bytes, sent_at: float) -> str | None:
+        if not head.startswith(b"HTTP/1.1 202"):
+            status = head.split(b"\r\n", 1)[0].decode()
+            return f"{status} {body[:200]!r}"
+        due_at[orjson.loads(body)["recipients"][0]["message_id"]] = wall + sent_at
+        return None
 
-    async def connection() -> None:
-        reader, writer = await asyncio.open_connection("127.0.0.1", load.port)
-        try:
-            while True:
-                if due is not None:
-                    sent_at = await due.get()
-                    if sent_at < 0:
-                        return
-                else:
-                    sent_at = time.perf_counter()
-                    if sent_at >= deadline:
-                        return
-                writer.write(_trigger_request(load, next(counter)))
-                head = await reader.readuntil(b"\r\n\r\n")
-                length = 0
-                for line in head.split(b"\r\n"):
-                    if line[:15].lower() == b"content-length:":
-                        length = int(line[15:])
-                body = await reader.readexactly(length)
-                answered.append(time.perf_counter() - sent_at)
-                if not head.startswith(b"HTTP/1.1 202"):
-                    status = head.split(b"\r\n", 1)[0].decode()
-                    errors.append(f"{status} {body[:200]!r}")
-                    continue
-                due_at[orjson.loads(body)["recipients"][0]["message_id"]] = wall + sent_at
-        finally:
-            writer.close()
-
-    cpu = time.process_time()
-    tasks = [connection() for _ in range(load.connections)]
-    if due is not None:
-        tasks.append(schedule())
-    await asyncio.gather(*tasks)
-    return {
-        "due_at": due_at,
-        "answered": answered,
-        "errors": errors[:5],
-        "error_count": len(errors),
-        "elapsed": time.perf_counter() - started,
-        "cpu": time.process_time() - cpu,
-    }
+    result = await generate(
+        load.port,
+        load.connections,
+        load.seconds,
+        load.rate,
+        lambda n: _trigger_request(load, n),
+        answer,
+    )
+    return {**result, "due_at": due_at, "answered": result.pop("latencies")}
 
 
 def _trigger_process(load: TriggerLoad, out: Any) -> None:

@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bench._loadgen import generate
 from bench._server import machine, peak_rss_mb, serve
 from clarion.api.app import open_database
 from clarion.clock import SystemClock, to_micros
@@ -121,72 +122,26 @@ def _request(load: Load, i: int) -> bytes:
 
 
 async def _generate(load: Load) -> dict[str, Any]:
-    latencies: list[float] = []
-    errors: list[str] = []
     checked = 0
-    started = time.perf_counter()
-    deadline = started + load.seconds
-    counter = iter(range(10**9))
-    due: asyncio.Queue[float] | None = asyncio.Queue() if load.rate else None
 
-    async def schedule() -> None:
-        assert due is not None and load.rate
-        interval, n = 1.0 / load.rate, 0
-        while True:
-            at = started + n * interval
-            if at >= deadline:
-                for _ in range(load.connections):
-                    due.put_nowait(-1.0)
-                return
-            delay = at - time.perf_counter()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            due.put_nowait(at)
-            n += 1
-
-    async def connection() -> None:
+    def answer(head: bytes, body: bytes, _sent_at: float) -> str | None:
         nonlocal checked
-        reader, writer = await asyncio.open_connection("127.0.0.1", load.port)
-        try:
-            while True:
-                if due is not None:
-                    sent_at = await due.get()
-                    if sent_at < 0:
-                        return
-                else:
-                    sent_at = time.perf_counter()
-                    if sent_at >= deadline:
-                        return
-                writer.write(_request(load, next(counter)))
-                head = await reader.readuntil(b"\r\n\r\n")
-                length = 0
-                for line in head.split(b"\r\n"):
-                    if line[:15].lower() == b"content-length:":
-                        length = int(line[15:])
-                body = await reader.readexactly(length)
-                latencies.append(time.perf_counter() - sent_at)
-                if not head.startswith(b"HTTP/1.1 200"):
-                    errors.append(head.split(b"\r\n", 1)[0].decode())
-                elif checked < 200 and not load.floor:  # spot-check the answers
-                    checked += 1
-                    if body.count(b'"channel":"content_card"') != 1:
-                        errors.append(f"unexpected body: {body[:200]!r}")
-        finally:
-            writer.close()
+        if not head.startswith(b"HTTP/1.1 200"):
+            return head.split(b"\r\n", 1)[0].decode()
+        if checked < 200 and not load.floor:  # spot-check the answers
+            checked += 1
+            if body.count(b'"channel":"content_card"') != 1:
+                return f"unexpected body: {body[:200]!r}"
+        return None
 
-    cpu = time.process_time()
-    tasks = [connection() for _ in range(load.connections)]
-    if due is not None:
-        tasks.append(schedule())
-    await asyncio.gather(*tasks)
-    elapsed = time.perf_counter() - started
-    return {
-        "latencies": latencies,
-        "errors": errors[:5],
-        "error_count": len(errors),
-        "elapsed": elapsed,
-        "cpu": time.process_time() - cpu,
-    }
+    return await generate(
+        load.port,
+        load.connections,
+        load.seconds,
+        load.rate,
+        lambda n: _request(load, n),
+        answer,
+    )
 
 
 def _generator_process(load: Load, out: Any, nice: int) -> None:
