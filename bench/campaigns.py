@@ -1,7 +1,7 @@
 """Campaign benchmarks (issue 8).
 
     .venv/bin/python -m bench.campaigns [--recipients 1000000]
-    .venv/bin/python -m bench.campaigns --only api [--mode embedded|scaled|both]
+    .venv/bin/python -m bench.campaigns --only api [--mode embedded|scaled|both] [--dispatchers N]
         [--connections 16] [--seconds 10] [--rates 1000] [--db sqlite|postgresql]
         [--nice -10]
 
@@ -362,8 +362,15 @@ def trigger_summary(name: str, result: dict[str, Any]) -> str:
         f"{pct(answered, 0.99):.1f} ms; server CPU {result['server_cpu'] / elapsed:.0%} "
         f"= {result['server_cpu'] / max(count, 1) * 1000:.2f} ms/call"
         + (
-            " (API "
-            + " + worker ".join(f"{c / max(count, 1) * 1000:.2f}" for c in result["cpu_each"])
+            " ("
+            + " + ".join(
+                f"{role} {c / max(count, 1) * 1000:.2f}"
+                for role, c in zip(
+                    ["API", "worker", *["dispatcher"] * len(result["cpu_each"])],
+                    result["cpu_each"],
+                    strict=False,
+                )
+            )
             + ")"
             if len(result["cpu_each"]) > 1
             else ""
@@ -377,22 +384,51 @@ def trigger_summary(name: str, result: dict[str, Any]) -> str:
     return line
 
 
+def _children(pid: int) -> list[int]:
+    """The processes whose parent is `pid`."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
 @contextmanager
-def trigger_server(db_url: str, mode: str) -> Iterator[tuple[str, list[int]]]:
+def trigger_server(db_url: str, mode: str, dispatchers: int = 1) -> Iterator[tuple[str, list[int]]]:
     """`clarion serve` with its workers (embedded), or serving only the API next to one
-    `clarion worker` (scaled); the URL and the pids whose CPU counts."""
+    `clarion worker --dispatchers N` (scaled); the URL and the pids whose CPU counts
+    (API, worker, then the worker's extra dispatcher processes)."""
     if mode == "embedded":
         with serve(db_url) as (url, process):
             yield url, [process.pid]
         return
     worker = subprocess.Popen(
-        [sys.executable, "-m", "clarion.cli", "worker", "--db", db_url],
+        [
+            sys.executable,
+            "-m",
+            "clarion.cli",
+            "worker",
+            "--db",
+            db_url,
+            "--dispatchers",
+            str(dispatchers),
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
     try:
         with serve(db_url, workers=False) as (url, process):
-            yield url, [process.pid, worker.pid]
+            deadline = time.monotonic() + 30
+            extra = _children(worker.pid)
+            while len(extra) < dispatchers - 1 and time.monotonic() < deadline:
+                time.sleep(0.1)
+                extra = _children(worker.pid)
+            yield url, [process.pid, worker.pid, *extra]
     finally:
         worker.terminate()
         worker.wait(timeout=60)
@@ -406,11 +442,14 @@ def api_campaign(
     rates: list[float],
     kind: str,
     nice: int = 0,
+    dispatchers: int = 1,
 ) -> list[str]:
     """Bench (b): closed loop with `connections` clients, then each open-loop rate."""
     with fresh_database(kind, folder) as db_url:
         name = f"{mode}, {kind}" + (f", priority {nice}" if nice else "")
-        return _api_campaign(db_url, name, mode, connections, seconds, rates, nice)
+        if mode == "scaled" and dispatchers > 1:
+            name += f", {dispatchers} dispatcher processes"
+        return _api_campaign(db_url, name, mode, connections, seconds, rates, nice, dispatchers)
 
 
 def _prioritise(pids: list[int], nice: int) -> None:
@@ -428,10 +467,11 @@ def _api_campaign(
     seconds: float,
     rates: list[float],
     nice: int,
+    dispatchers: int = 1,
 ) -> list[str]:
     key = create_workspace(db_url)["secret_key"]
     lines = []
-    with trigger_server(db_url, mode) as (url, pids):
+    with trigger_server(db_url, mode, dispatchers) as (url, pids):
         headers = {"Authorization": f"Bearer {key}"}
         httpx.post(
             f"{url}/v1/apply", json=[TRIGGER_TEMPLATE, TRIGGER_CAMPAIGN], headers=headers
@@ -492,6 +532,12 @@ def main() -> None:
         help="(b) scheduling priority of the server processes and the generator (e.g. -10 "
         "as root, so that other work on a shared machine does not decide the figure)",
     )
+    parser.add_argument(
+        "--dispatchers",
+        type=int,
+        default=1,
+        help="(b) scaled mode: `clarion worker --dispatchers N` (N dispatcher processes)",
+    )
     args = parser.parse_args()
     print(machine())
     rates = [float(r) for r in args.rates.split(",") if r]
@@ -500,7 +546,14 @@ def main() -> None:
         if args.only in (None, "api"):
             for mode in modes:
                 lines = api_campaign(
-                    Path(folder), mode, args.connections, args.seconds, rates, args.db, args.nice
+                    Path(folder),
+                    mode,
+                    args.connections,
+                    args.seconds,
+                    rates,
+                    args.db,
+                    args.nice,
+                    args.dispatchers,
                 )
                 for line in lines:
                     print("(b)", line, flush=True)
