@@ -445,6 +445,10 @@ class OutboxRepo(Protocol):
         self, limit: int, now: datetime, lease_seconds: float
     ) -> builtins.list[QueuedMessage]: ...
 
+    def anything_due(self, now: datetime) -> bool:
+        """Whether a claim at `now` would find a message (a read: no write lock)."""
+        ...
+
     def finish(
         self,
         message_id: str,

@@ -225,6 +225,11 @@ class SqlOutbox:
         claimed.sort(key=lambda item: item.due_at_us)
         return claimed
 
+    def anything_due(self, now: datetime) -> bool:
+        now_us = to_micros(now)
+        query = f"SELECT 1 FROM outbox WHERE {_DUE} LIMIT 1"
+        return execute(self._conn, self._dialect, query, (now_us, now_us)).first() is not None
+
     def finish(
         self,
         message_id: str,
