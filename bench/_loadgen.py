@@ -8,8 +8,9 @@ when each request was due, so queueing in the server is included.
 from __future__ import annotations
 
 import asyncio
+import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 Answer = Callable[[bytes, bytes, float], "str | None"]
@@ -88,3 +89,18 @@ async def generate(
         "elapsed": time.perf_counter() - started,
         "cpu": time.process_time() - cpu,
     }
+
+
+def run_generator(work: Coroutine[Any, Any, dict[str, Any]], out: Any, nice: int) -> None:
+    """In a generator process: run `work` (at priority `nice`, on uvloop when installed)
+    and send its result down the pipe `out`."""
+    if nice:
+        os.setpriority(os.PRIO_PROCESS, 0, nice)
+    try:
+        import uvloop
+
+        uvloop.install()
+    except ImportError:
+        pass
+    out.send(asyncio.run(work))
+    out.close()

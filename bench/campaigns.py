@@ -45,7 +45,7 @@ import httpx
 import orjson
 from sqlalchemy import func, select
 
-from bench._loadgen import generate
+from bench._loadgen import generate, run_generator
 from bench._server import create_workspace, fresh_database, machine, peak_rss_mb, serve
 from bench.surfaces import cpu_seconds
 from clarion.api.app import open_database
@@ -288,16 +288,7 @@ async def _generate_triggers(load: TriggerLoad) -> dict[str, Any]:
 
 
 def _trigger_process(load: TriggerLoad, out: Any) -> None:
-    if load.nice:
-        os.setpriority(os.PRIO_PROCESS, 0, load.nice)
-    try:
-        import uvloop
-
-        uvloop.install()
-    except ImportError:
-        pass
-    out.send(asyncio.run(_generate_triggers(load)))
-    out.close()
+    run_generator(_generate_triggers(load), out, load.nice)
 
 
 def _delivered(db_url: str, wanted: dict[str, float], deadline_s: float = 120) -> dict[str, int]:

@@ -24,7 +24,6 @@ generator used, and checks every answer is a 200 with the visitor's one card.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import base64
 import multiprocessing
 import os
@@ -35,7 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench._loadgen import generate
+from bench._loadgen import generate, run_generator
 from bench._server import machine, peak_rss_mb, serve
 from clarion.api.app import open_database
 from clarion.clock import SystemClock, to_micros
@@ -145,16 +144,7 @@ async def _generate(load: Load) -> dict[str, Any]:
 
 
 def _generator_process(load: Load, out: Any, nice: int) -> None:
-    if nice:
-        os.setpriority(os.PRIO_PROCESS, 0, nice)
-    try:
-        import uvloop
-
-        uvloop.install()
-    except ImportError:
-        pass
-    out.send(asyncio.run(_generate(load)))
-    out.close()
+    run_generator(_generate(load), out, nice)
 
 
 def cpu_seconds(pid: int) -> float:

@@ -206,11 +206,3 @@ def test_serving_only_the_api_commits_queue_with_other_processes_dispatchers(
     assert queued["queued"] == 1 and not replayed
     with services.db.read() as tx:
         assert tx.outbox.counts(ws.id) == {"pending": 1}
-
-
-def test_with_workers_in_the_process_commits_use_the_database_lock_alone(
-    app: FastAPI,
-) -> None:
-    services = app.state.services
-    services.settings.workers = True
-    assert committer(services).db is services.db

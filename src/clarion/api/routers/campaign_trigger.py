@@ -24,8 +24,7 @@ from clarion.api.auth import require, secret_principal
 from clarion.api.responses import OrjsonResponse
 from clarion.api.services import Services
 from clarion.campaigns import trigger_calls
-from clarion.campaigns.batching import GroupCommitter, Writer
-from clarion.delivery.writelock import DispatchWriter
+from clarion.campaigns.batching import GroupCommitter
 from clarion.model.errors import InvalidInput
 from clarion.model.roles import Role
 from clarion.storage.base import Tx
@@ -57,21 +56,14 @@ def committer(services: Services) -> GroupCommitter:
             return trigger_calls(tx, workspace_id, ref, bodies, services.clock.now())
 
         found = GroupCommitter(
-            _writer(services), handle, after_commit=lambda: services.wake_dispatcher()
+            # Serving only the API, `services.db` shares its writes with the worker's
+            # processes (`SqlDatabase.share_writes`): commits queue on the lock file.
+            services.db,
+            handle,
+            after_commit=lambda: services.wake_dispatcher(),
         )
         services.extras["campaign_triggers"] = found
     return found
-
-
-def _writer(services: Services) -> Writer:
-    """Serving only the API (CLARION_WORKERS=false), the dispatchers run in other processes:
-    on a SQLite file, commits queue with theirs on the lock beside it (handed over by the
-    kernel at once) rather than in SQLite's busy handler, which sleeps up to 100 ms a try
-    (measured: p99 to the provider call 1.3 s -> 0.14-0.23 s). With the workers in this
-    process, the database's own lock is fairer to them (and the flock only costs)."""
-    if services.settings.workers:
-        return services.db
-    return DispatchWriter(services.db)
 
 
 async def serve_trigger(request: Request) -> OrjsonResponse:
