@@ -9,12 +9,14 @@ pending, and servers without PIPELINING.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from typing import Any
 
+import dkim
 from aiosmtpd.smtp import SMTP
 
 from clarion.channels.base import SendResult, SendStatus
-from clarion.channels.email import SmtpProvider
+from clarion.channels.email import DkimSigner, SmtpProvider, generate_dkim_key
 from tests.channels.email.servers import Recorder, RunningServer, smtp_server
 from tests.channels.email.test_smtp_provider import message, parse, with_provider
 
@@ -170,3 +172,54 @@ def test_a_stalled_message_times_out_alone_and_the_rest_go_on() -> None:
     assert sorted(m.rcpt_tos[0] for m in recorder.messages) == sorted(
         f"bob{n}@example.org" for n in range(8) if n != 3
     )
+
+
+def test_a_large_dkim_batch_is_signed_on_threads_by_every_signer_and_answered_in_order() -> None:
+    """More messages than one signing chunk, two signers (RSA and Ed25519), and bad
+    messages in the middle: each good message arrives once with both signatures
+    verifying, in the order `build` would give, and the bad ones fail alone."""
+    keys = {"rsa1": generate_dkim_key("rsa"), "ed1": generate_dkim_key("ed25519")}
+    signers = [
+        DkimSigner(domain="example.com", selector=s, private_key=k.private_pem)
+        for s, k in keys.items()
+    ]
+    count, bad_address, no_email = 75, 33, 64
+    batch = [message(n) for n in range(count)]
+    assert batch[bad_address].email is not None
+    batch[bad_address] = dataclasses.replace(
+        batch[bad_address], email=dataclasses.replace(batch[bad_address].email, to="not an address")
+    )
+    batch[no_email] = dataclasses.replace(batch[no_email], email=None)
+    recorder = Recorder()
+
+    async def run() -> list[SendResult]:
+        async with smtp_server(recorder) as server:
+            url = f"smtp://127.0.0.1:{server.port}?pool=4"
+            return await with_provider(url, lambda p: p.send_many(batch), dkim=signers)
+
+    results = asyncio.run(run())
+    good = [n for n in range(count) if n not in (bad_address, no_email)]
+    assert [r.status for n, r in enumerate(results) if n in good] == [SendStatus.SENT] * len(good)
+    assert results[bad_address].status is SendStatus.PERMANENT
+    assert "cannot build the email" in (results[bad_address].error or "")
+    assert results[no_email].status is SendStatus.PERMANENT
+    assert [r.provider_message_id for n, r in enumerate(results) if n in good] == [
+        f"<msg_{n:032x}@example.com>" for n in good
+    ]
+    assert sorted(m.rcpt_tos[0] for m in recorder.messages) == sorted(
+        f"bob{n}@example.org" for n in good
+    )
+
+    def dnsfunc(name: bytes, timeout: int = 5) -> bytes:
+        selector = name.decode().split(".", 1)[0]
+        return keys[selector].dns_record.encode()
+
+    for received in recorder.messages:
+        # the last signer's field on top, as `SmtpProvider.build` writes them
+        assert received.data.startswith(b"DKIM-Signature: v=1; a=ed25519-sha256;")
+        assert dkim.verify(received.data, dnsfunc=dnsfunc)  # the top (Ed25519) signature
+        rsa_only = received.data[received.data.index(b"DKIM-Signature:", 10) :]
+        assert rsa_only.startswith(b"DKIM-Signature: v=1; a=rsa-sha256;")
+        assert dkim.verify(rsa_only, dnsfunc=dnsfunc)
+        n = int(received.rcpt_tos[0].removeprefix("bob").split("@")[0])
+        assert parse(received.data)["Message-ID"] == f"<msg_{n:032x}@example.com>"
