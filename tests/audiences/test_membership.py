@@ -7,6 +7,8 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from clarion.audiences.membership.consumer import AudienceConsumer
+from clarion.storage.base import EventFilter
 from clarion.testing import FakeClock
 from tests.audiences.live import apply, audience_events, send, settle
 from tests.conftest import WorkspaceKeys
@@ -181,3 +183,27 @@ def test_merges_and_erasure_update_memberships(
     assert client.delete(f"/v1/profiles/{pid}", headers=ws.auth).status_code == 200
     with services.db.read() as tx:
         assert tx.audiences.all_members(ws.id, "viewers") == set()
+
+
+def test_with_no_audience_anywhere_the_consumer_reads_nothing_and_backfill_still_counts(
+    app: FastAPI, client: TestClient, ws: WorkspaceKeys
+) -> None:
+    consumer = AudienceConsumer(app.state.services.clock)
+    with app.state.services.db.read() as tx:
+        assert consumer.reads_in(tx) == EventFilter.nothing()
+    send(client, ws, "/v1/identify", {"userId": "early", "traits": {"country": "SE"}})
+    for total in (150, 200):
+        body = {"userId": "early", "event": "Order Completed", "properties": {"total": total}}
+        send(client, ws, "/v1/track", body)
+    settle(app, client)  # passed over: no audience needs them yet
+    apply(client, ws, FREQUENT)
+    with app.state.services.db.read() as tx:
+        assert consumer.reads_in(tx) is None
+    settle(app, client)  # the new audience is backfilled from the stored events
+    with app.state.services.db.read() as tx:
+        status = tx.audiences.status(ws.id, "frequent-buyers-se")
+        assert (status.status, status.count) == ("ready", 1)
+    body = {"userId": "early", "event": "Account Closed"}
+    send(client, ws, "/v1/track", body)  # read in real time now
+    settle(app, client)
+    assert audience_events(client, ws, "early") == [("audience.exited", "frequent-buyers-se")]

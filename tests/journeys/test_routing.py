@@ -6,6 +6,8 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from clarion.journeys.consumer import JourneyConsumer
+from clarion.storage.base import EventFilter
 from clarion.testing import FakeClock
 from tests.conftest import WorkspaceKeys
 from tests.journeys.harness import apply_yaml, messages_to, path_of, publish, settle, track
@@ -72,3 +74,23 @@ def test_a_waiting_walk_reacts_to_its_event_only(
     settle(app, client)
     assert path_of(client, ws, "browser")[0]["status"] == "completed"
     assert messages_to(client, ws, "browser") == []
+
+
+def test_with_no_journey_anywhere_the_consumer_reads_nothing_then_everything_once_one_runs(
+    app: FastAPI, client: TestClient, ws: WorkspaceKeys
+) -> None:
+    consumer = JourneyConsumer(app.state.services.clock)
+    with app.state.services.db.read() as tx:
+        assert consumer.reads_in(tx) == EventFilter.nothing()
+    customer(client, ws, "early")
+    track(client, ws, "early", "Viewed")  # no journey yet: passed over
+    settle(app, client)
+    apply_yaml(client, ws, JOURNEY)
+    with app.state.services.db.read() as tx:
+        assert consumer.reads_in(tx) == EventFilter.nothing()  # applied, not yet published
+    publish(client, ws, "browse")
+    with app.state.services.db.read() as tx:
+        assert consumer.reads_in(tx) is None
+    track(client, ws, "early", "Viewed")
+    settle(app, client)
+    assert [walk["status"] for walk in path_of(client, ws, "early")] == ["waiting"]

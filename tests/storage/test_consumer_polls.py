@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
@@ -12,7 +13,7 @@ from clarion.processing import consumers
 from clarion.processing.consumers import drain, run_once
 from clarion.storage.base import ConsumerBatch, EventFilter, Tx
 from clarion.storage.sql import SqlDatabase
-from clarion.storage.sql.events import WATERMARK_STEP_US
+from clarion.storage.sql.events import WATERMARK_STEP_US, SqlEventLog
 from clarion.testing import FakeClock
 from clarion.workspaces import create_workspace
 
@@ -210,3 +211,52 @@ def test_an_idle_poll_writes_its_watermark_only_in_steps(db: SqlDatabase, clock:
     run_once(db, clock, consumer)
     with db.read() as tx:
         assert tx.events.watermark("idle") == to_micros(clock.now())
+
+
+def test_a_read_first_poll_leaves_a_cursor_another_run_moved_meanwhile(
+    db: SqlDatabase, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On SQLite a filtered consumer polls in a read transaction first; if another run
+    of the same consumer moves the cursor before this one writes, this one leaves it:
+    moving it back would hand the other run's events over again."""
+    if db.dialect != "sqlite":
+        pytest.skip("the read-first poll is SQLite's (PostgreSQL has no single write lock)")
+    ws = create_workspace(db, clock, "a").workspace.id
+    picky = Picky()
+    run_once(db, clock, picky)  # the cursor exists
+    _append(db, ws, clock, ("t1", "Tick"), ("t2", "Tick"))
+    original = SqlEventLog.poll
+    other, interfered = Picky(), []
+
+    def poll(self: SqlEventLog, *args: Any, **kwargs: Any) -> ConsumerBatch:
+        batch = original(self, *args, **kwargs)
+        if not interfered:  # once: another run takes the next event, after this snapshot
+            interfered.append(True)
+            _append(db, ws, clock, ("b1", "Bought"))
+            assert run_once(db, clock, other) == 1
+        return batch
+
+    monkeypatch.setattr(SqlEventLog, "poll", poll)
+    assert run_once(db, clock, picky) == 0  # its snapshot held only ticks
+    monkeypatch.undo()
+    assert other.seen == ["b1"]
+    assert _position(db, "picky") == _last_position(db)  # where the other run left it
+    assert run_once(db, clock, picky) == 0
+    assert picky.seen == []  # b1 is not handed over twice
+
+
+def test_a_read_first_poll_that_finds_nothing_writes_only_the_cursor(
+    db: SqlDatabase, clock: FakeClock
+) -> None:
+    ws = create_workspace(db, clock, "a").workspace.id
+    picky = Picky()
+    run_once(db, clock, picky)
+    _append(db, ws, clock, ("t1", "Tick"), ("t2", "Tick"))
+    clock.advance(seconds=1)
+    assert run_once(db, clock, picky) == 0
+    assert _position(db, "picky") == _last_position(db)
+    with db.read() as tx:
+        assert tx.events.watermark("picky") == to_micros(clock.now())
+    _append(db, ws, clock, ("b1", "Bought"))
+    assert run_once(db, clock, picky) == 1
+    assert picky.seen == ["b1"]

@@ -7,7 +7,7 @@ import itertools
 from clarion.clock import Clock
 from clarion.journeys.engine import JourneyEngine
 from clarion.profiles import IDENTITY_STAGE
-from clarion.storage.base import ConsumerBatch, Tx
+from clarion.storage.base import ConsumerBatch, EventFilter, Tx
 
 JOURNEY_CONSUMER = "journeys"
 
@@ -23,6 +23,11 @@ class JourneyConsumer:
         self.messages_queued = 0
         self._written = 0
         self._known = 0
+
+    def reads_in(self, tx: Tx) -> EventFilter | None:
+        """Nothing while no workspace has a journey that moves (`handle` would skip every
+        event); else everything, as waiting walks may react to any event name."""
+        return None if tx.journeys.any_running() else EventFilter.nothing()
 
     def handle(self, tx: Tx, batch: ConsumerBatch) -> None:
         now = self._clock.now()

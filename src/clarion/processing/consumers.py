@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Protocol, cast
 
 from clarion.clock import Clock
 from clarion.processing.background import BackgroundLoop
-from clarion.storage.base import ConsumerBatch, Database, Tx
+from clarion.storage.base import ConsumerBatch, Database, EventFilter, Tx
 
 
 class Consumer(Protocol):
@@ -16,7 +16,8 @@ class Consumer(Protocol):
     A consumer with an `after` attribute (another consumer's name) sees only the
     events that one has processed: later stages read only stamped events. One with
     a `reads` attribute (an `EventFilter`; None reads everything) is handed only
-    the events it lets through, and its cursor moves past the others.
+    the events it lets through, and its cursor moves past the others; `reads_in(tx)`,
+    when a consumer has it, says that per poll instead.
     """
 
     name: str
@@ -28,6 +29,8 @@ class Consumer(Protocol):
 
 def run_once(db: Database, clock: Clock, consumer: Consumer, limit: int = 1000) -> int:
     """Process the next batch for `consumer`; returns how many events it held."""
+    if db.dialect == "sqlite" and _skipped_without_writing(db, clock, consumer, limit):
+        return 0
     # Not durable: a batch lost to a power cut is redone from the (durable) log.
     with db.write(durable=False) as tx:
         batch = tx.events.poll(
@@ -35,12 +38,46 @@ def run_once(db: Database, clock: Clock, consumer: Consumer, limit: int = 1000) 
             limit,
             clock.now(),
             after=getattr(consumer, "after", None),
-            reads=getattr(consumer, "reads", None),
+            reads=reads_of(consumer, tx),
         )
         if batch.events:
             consumer.handle(tx, batch)
         tx.events.advance(batch)
     return len(batch.events)
+
+
+def reads_of(consumer: Consumer, tx: Tx) -> EventFilter | None:
+    """What `consumer` reads now: `reads_in(tx)` when it has one (a consumer with
+    nothing to do in any workspace reads nothing), else its `reads` attribute."""
+    dynamic = getattr(consumer, "reads_in", None)
+    if dynamic is not None:
+        return cast("EventFilter | None", dynamic(tx))
+    return cast("EventFilter | None", getattr(consumer, "reads", None))
+
+
+def _skipped_without_writing(db: Database, clock: Clock, consumer: Consumer, limit: int) -> bool:
+    """On SQLite, a filtered consumer first polls in a read transaction, which takes no
+    lock: when nothing it reads has arrived, only its cursor moves, in a short write.
+    Log consumers otherwise hold SQLite's single write lock while they read the log,
+    and at 1,000 events/s the lock is what every writer (intake, dispatcher) waits for.
+
+    The cursor moves only if it is still where this poll started (another process
+    running the same consumer may have moved it), so no event is skipped twice or
+    handed over twice. False when the consumer must poll the usual way."""
+    with db.read() as tx:
+        reads = reads_of(consumer, tx)
+        if reads is None or tx.events.watermark(consumer.name) is None:
+            return False  # reads everything, or has no cursor yet (creating one writes)
+        start = tx.events.position(consumer.name)
+        batch = tx.events.poll(
+            consumer.name, limit, clock.now(), after=getattr(consumer, "after", None), reads=reads
+        )
+    if batch.events:
+        return False
+    with db.write(durable=False) as tx:
+        if tx.events.position(consumer.name) == start:
+            tx.events.advance(batch)
+    return True
 
 
 def drain(db: Database, clock: Clock, consumers: Sequence[Consumer], limit: int = 1000) -> int:

@@ -120,6 +120,11 @@ class EventFilter:
     names: frozenset[str] = frozenset()
     prefixes: tuple[str, ...] = ()
 
+    @classmethod
+    def nothing(cls) -> EventFilter:
+        """The filter that lets no event through (the cursor still moves)."""
+        return cls()
+
     def matches(self, event: LoggedEvent) -> bool:
         """Whether the filter lets this event through (what a filtered poll returns)."""
         name = event.event
@@ -233,6 +238,11 @@ class DocumentRepo(Protocol):
     def list(
         self, workspace_id: str, kind: str | None, page: Page
     ) -> builtins.list[StoredDocument]: ...
+
+    def any_of_kind(self, kind: str) -> bool:
+        """Whether any workspace has a document of `kind` (consumers with nothing to do
+        anywhere read nothing from the log)."""
+        ...
 
     def put(
         self, workspace_id: str, kind: str, name: str, spec: dict[str, Any], now: datetime
@@ -562,6 +572,10 @@ class JourneyRepo(Protocol):
     ) -> None: ...
 
     def running(self, workspace_id: str) -> builtins.list[JourneyState]: ...
+
+    def any_running(self) -> bool:
+        """Whether any workspace has a journey whose instances still move (see `running`)."""
+        ...
 
     def instances_of(
         self, workspace_id: str, profile_id: str, *, active: bool = True

@@ -8,7 +8,7 @@ from clarion.audiences.membership.evaluate import reevaluate
 from clarion.audiences.membership.index import AudienceIndex
 from clarion.clock import Clock
 from clarion.profiles import IDENTITY_STAGE
-from clarion.storage.base import ConsumerBatch, Tx
+from clarion.storage.base import ConsumerBatch, EventFilter, Tx
 
 AUDIENCE_CONSUMER = "audiences"
 
@@ -23,6 +23,10 @@ class AudienceConsumer:
         self._clock = clock
         self._evaluated = 0  # pairs evaluated since the tables' statistics were refreshed
         self._known = 0  # pairs evaluated before that
+
+    def reads_in(self, tx: Tx) -> EventFilter | None:
+        """Nothing while no workspace has an audience (`handle` would skip every event)."""
+        return None if tx.documents.any_of_kind("audience") else EventFilter.nothing()
 
     def handle(self, tx: Tx, batch: ConsumerBatch) -> None:
         now = self._clock.now()

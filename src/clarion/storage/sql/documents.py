@@ -67,6 +67,10 @@ class SqlDocuments:
             query = query.where(documents.c.id > page.after)
         return [_document(r) for r in self._conn.execute(query)]
 
+    def any_of_kind(self, kind: str) -> bool:
+        query = select(documents.c.id).where(documents.c.kind == kind).limit(1)
+        return self._conn.execute(query).first() is not None
+
     def put(
         self, workspace_id: str, kind: str, name: str, spec: dict[str, Any], now: datetime
     ) -> tuple[StoredDocument, str]:

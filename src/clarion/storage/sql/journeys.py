@@ -135,6 +135,14 @@ class SqlJourneys:
         )
         return [_state(r) for r in rows]
 
+    def any_running(self) -> bool:
+        query = (
+            select(journey_states.c.journey)
+            .where(journey_states.c.status.in_(["live", "paused", "closed"]))
+            .limit(1)
+        )
+        return self._conn.execute(query).first() is not None
+
     # --- instances -----------------------------------------------------------
 
     def instances_of(
