@@ -13,20 +13,18 @@ when the server allows it.
 from __future__ import annotations
 
 import asyncio
-import os
 import ssl
 from collections import deque
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
 
 from clarion.channels.base import RenderedEmail, RenderedMessage, SendResult, SendStatus
 from clarion.channels.email.addresses import addr_spec
 from clarion.channels.email.dkim import DkimSigner
 from clarion.channels.email.mime import WireMessage, build_message
 from clarion.channels.email.replies import reply_details, result_for_error, result_for_reply
+from clarion.channels.email.signing import signing_executor
 from clarion.channels.email.smtp_pool import PooledConnection, SmtpPool
 from clarion.channels.email.smtp_session import LostBeforeReply, Reply, SequenceBroken
 from clarion.channels.email.smtp_settings import SmtpSettings, parse_smtp_url
@@ -36,12 +34,6 @@ from clarion.model.errors import InvalidInput
 _SIGNING_CHUNK = 32
 """Messages whose signatures a signing thread makes at a time (few, so that sending
 starts soon; enough that handing chunks over costs little)."""
-
-
-@cache
-def _signing_threads() -> ThreadPoolExecutor:
-    """The threads that make the DKIM signatures of `send_many` batches."""
-    return ThreadPoolExecutor(max_workers=os.cpu_count() or 2, thread_name_prefix="dkim")
 
 
 @dataclass(slots=True)
@@ -154,13 +146,15 @@ class SmtpProvider:
         carries them back to back (`SmtpSession.transactions`: one write per message).
         The answers are in the order of `messages`; like `send`, this never raises.
 
-        With DKIM, the RSA (or Ed25519) operations of each chunk of the batch run on
-        a signing thread: OpenSSL releases the GIL for them (~0.26 ms per RSA-2048
-        signature), so they overlap the canonicalisation of the next chunk, the
-        sending of the previous one, and the rest of the process."""
+        With DKIM and a spare core (`signing`), the RSA (or Ed25519) operations of
+        each chunk of the batch run on a signing thread: OpenSSL releases the GIL for
+        them (~0.25 ms per RSA-2048 signature), so they overlap the canonicalisation
+        of the next chunk, the sending of the previous one, and the rest of the
+        process."""
         results: list[SendResult | None] = [None] * len(messages)
         now = self._clock.now()
-        if not self.signers or len(messages) <= _SIGNING_CHUNK:
+        executor = signing_executor() if self.signers else None
+        if executor is None or len(messages) <= _SIGNING_CHUNK:
             await self._send_built(self._build_all(messages, 0, now, results), results)
         else:
             loop = asyncio.get_running_loop()
@@ -168,7 +162,7 @@ class SmtpProvider:
             for start in range(0, len(messages), _SIGNING_CHUNK):
                 chunk = messages[start : start + _SIGNING_CHUNK]
                 prepared = self._prepare_all(chunk, start, now, results)
-                signing = loop.run_in_executor(_signing_threads(), self._crypto_all, prepared)
+                signing = loop.run_in_executor(executor, self._crypto_all, prepared)
                 chunks.append((prepared, signing))
             for prepared, signing in chunks:  # in order; the thread works ahead
                 await self._send_built(self._signed(prepared, await signing), results)
