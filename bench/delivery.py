@@ -28,7 +28,6 @@ from typing import Any
 
 from bench._server import free_port, machine, peak_rss_mb
 from clarion.api.app import open_database
-from clarion.channels.email.signing import configure_signing
 from clarion.clock import SystemClock
 from clarion.delivery import Dispatcher, ProviderRegistry, enqueue
 from clarion.delivery.templates import TemplateStore
@@ -123,11 +122,10 @@ async def drain(dispatcher: Dispatcher) -> int:
         await dispatcher.providers.close()
 
 
-def dispatch(url: str, ready: Any = None, processes: int = 1) -> tuple[int, float, float, float]:
+def dispatch(url: str, ready: Any = None) -> tuple[int, float, float, float]:
     """One dispatcher process (as `clarion worker` runs it): drain the outbox; returns
     (messages sent, CPU seconds, wall-clock start and end of the draining). With
     `ready` (a barrier), the processes start draining together, once all are up."""
-    configure_signing(processes)  # as `clarion worker --dispatchers N` tells each process
     db = open_database(url)
     clock = SystemClock()
     dispatcher = Dispatcher(
@@ -172,11 +170,7 @@ def run(
         context = get_context("spawn")
         with context.Manager() as manager, ProcessPoolExecutor(processes, context) as pool:
             barrier = manager.Barrier(processes)
-            results = list(
-                pool.map(
-                    dispatch, [url] * processes, [barrier] * processes, [processes] * processes
-                )
-            )
+            results = list(pool.map(dispatch, [url] * processes, [barrier] * processes))
     seconds = max(end for *_, end in results) - min(start for _, _, start, _ in results)
     sent = sum(n for n, *_ in results)
     assert sent == count, f"only {sent} of {count} sent"

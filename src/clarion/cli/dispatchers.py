@@ -1,9 +1,8 @@
 """`clarion dispatcher`: a process that only delivers messages from the outbox.
 
-One dispatcher process is bound by one core (rendering, MIME and the SMTP client
-hold the GIL; DKIM signatures go to threads only while cores are spare, see
-`channels.email.signing`), so `clarion worker --dispatchers N` starts N-1 of
-these beside its own dispatcher. Any number may run on one database:
+One dispatcher process is bound by one core (rendering, MIME, DKIM signing and
+the SMTP client all hold the GIL), so `clarion worker --dispatchers N` starts
+N-1 of these beside its own dispatcher. Any number may run on one database:
 claims are leased, so each message goes to one of them.
 """
 
@@ -17,7 +16,6 @@ import threading
 
 import typer
 
-from clarion.channels.email.signing import configure_signing
 from clarion.channels.registry import install_channels
 from clarion.cli.common import DbOption, console, database, settings
 from clarion.clock import Clock, SystemClock
@@ -50,13 +48,9 @@ def dispatcher(
     with_parent: bool = typer.Option(
         False, "--with-parent", hidden=True, help="exit when the starting process is gone"
     ),
-    of: int = typer.Option(
-        1, "--of", min=1, help="dispatcher processes on this machine, this one included"
-    ),
 ) -> None:
     """Deliver messages from the outbox until stopped (SIGTERM or Ctrl-C)."""
     config = settings(database_url=db)
-    configure_signing(of)
     opened = database(db)
     opened.share_writes()
     loop = DispatcherLoop(build_dispatcher(config, opened, SystemClock()))
@@ -82,7 +76,6 @@ def dispatcher(
 def start_dispatchers(count: int, db: str | None) -> list[subprocess.Popen[bytes]]:
     """Start `count` `clarion dispatcher` processes on the worker's database."""
     command = [sys.executable, "-m", "clarion.cli", "dispatcher", "--with-parent"]
-    command += ["--of", str(count + 1)]
     if db is not None:
         command += ["--db", db]
     return [subprocess.Popen(command) for _ in range(count)]

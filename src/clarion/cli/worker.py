@@ -8,7 +8,6 @@ import threading
 import typer
 
 from clarion.api.runtime import build_runtime
-from clarion.channels.email.signing import configure_signing
 from clarion.cli.common import DbOption, console, database, settings
 from clarion.cli.dispatchers import start_dispatchers, stop_dispatchers
 from clarion.clock import SystemClock
@@ -23,7 +22,6 @@ def worker(
 ) -> None:
     """Process the event log and deliver messages until stopped (SIGTERM or Ctrl-C)."""
     config = settings(database_url=db)
-    configure_signing(dispatchers)
     opened = database(db)
     opened.share_writes()  # the API and dispatcher processes write to it too
     runtime = build_runtime(config, opened, SystemClock())

@@ -13,12 +13,10 @@ import dataclasses
 from typing import Any
 
 import dkim
-import pytest
 from aiosmtpd.smtp import SMTP
 
 from clarion.channels.base import SendResult, SendStatus
-from clarion.channels.email import DkimSigner, SmtpProvider, generate_dkim_key, signing
-from clarion.channels.email.signing import configure_signing, signing_threads_for
+from clarion.channels.email import DkimSigner, SmtpProvider, generate_dkim_key
 from tests.channels.email.servers import Recorder, RunningServer, smtp_server
 from tests.channels.email.test_smtp_provider import message, parse, with_provider
 
@@ -176,32 +174,10 @@ def test_a_stalled_message_times_out_alone_and_the_rest_go_on() -> None:
     )
 
 
-def test_signing_threads_use_only_the_cores_left_over(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(signing.os, "cpu_count", lambda: 8)
-    assert [signing_threads_for(n) for n in (1, 2, 4, 8, 16)] == [7, 3, 1, 0, 0]
-    monkeypatch.setattr(signing.os, "cpu_count", lambda: None)
-    assert signing_threads_for(1) == 0
-
-
-@pytest.mark.parametrize("dispatchers", [1, 2], ids=["on-threads", "inline"])
-def test_a_large_dkim_batch_is_signed_by_every_signer_and_answered_in_order(
-    dispatchers: int, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """More messages than one signing chunk, two signers (RSA and Ed25519), and bad
-    messages in the middle: each good message arrives once with both signatures
-    verifying, in the order `build` would give, and the bad ones fail alone; with
-    signing threads (a spare core) and without (a dispatcher on every core)."""
-    monkeypatch.setattr(signing.os, "cpu_count", lambda: 2)
-    configure_signing(dispatchers)
-    used: list[object] = []
-
-    def recorded() -> object:
-        executor = signing.signing_executor()
-        if executor is not None:
-            used.append(executor)
-        return executor
-
-    monkeypatch.setattr("clarion.channels.email.smtp.signing_executor", recorded)
+def test_a_large_dkim_batch_is_signed_by_every_signer_and_answered_in_order() -> None:
+    """Two signers (RSA and Ed25519) and bad messages in the middle of a batch: each
+    good message arrives once with both signatures verifying, the fields in the
+    order `build` gives, and the bad ones fail alone."""
     keys = {"rsa1": generate_dkim_key("rsa"), "ed1": generate_dkim_key("ed25519")}
     signers = [
         DkimSigner(domain="example.com", selector=s, private_key=k.private_pem)
@@ -221,11 +197,7 @@ def test_a_large_dkim_batch_is_signed_by_every_signer_and_answered_in_order(
             url = f"smtp://127.0.0.1:{server.port}?pool=4"
             return await with_provider(url, lambda p: p.send_many(batch), dkim=signers)
 
-    try:
-        results = asyncio.run(run())
-    finally:
-        configure_signing(1)
-    assert bool(used) == (dispatchers == 1)  # threads only with a core to spare
+    results = asyncio.run(run())
     good = [n for n in range(count) if n not in (bad_address, no_email)]
     assert [r.status for n, r in enumerate(results) if n in good] == [SendStatus.SENT] * len(good)
     assert results[bad_address].status is SendStatus.PERMANENT

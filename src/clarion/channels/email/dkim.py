@@ -26,8 +26,6 @@ DEFAULT_SIGNED_HEADERS = (
 )  # fmt: skip
 """Signed when present; `from` is always signed (RFC 6376 section 5.4)."""
 
-_PKCS1V15 = padding.PKCS1v15()
-_SHA256 = hashes.SHA256()
 _WSP_RUN = re.compile(rb"[ \t]+")
 _TRAILING_WSP = re.compile(rb"[ \t]+\r\n")
 _FIELD_START = re.compile(rb"\r\n(?![ \t])")
@@ -95,10 +93,8 @@ class DkimSigner:
             if self.key.key_size < 1024:
                 raise InvalidDkimKey("RSA DKIM keys must have at least 1024 bits", field="dkim")
             self.algorithm = "rsa-sha256"
-            self._rsa = True
         elif isinstance(self.key, ed25519.Ed25519PrivateKey):
             self.algorithm = "ed25519-sha256"
-            self._rsa = False
         else:
             raise InvalidDkimKey("DKIM keys must be RSA or Ed25519", field="dkim")
         self.domain = domain
@@ -112,13 +108,6 @@ class DkimSigner:
 
     def signature_field(self, message: bytes, *, now: datetime) -> bytes:
         """The `DKIM-Signature: ...` field (CRLF-terminated) for `message`."""
-        tags, data = self.prepare(message, now=now)
-        return self.finish(tags, self.crypto_sign(data))
-
-    def prepare(self, message: bytes, *, now: datetime) -> tuple[str, bytes]:
-        """The first half of `signature_field`: the field's tags without the signature,
-        and the canonical data to sign. `crypto_sign` then signs the data (OpenSSL,
-        without the GIL, so a thread can do it) and `finish` writes the field."""
         fields, body = split_message(message)
         body_hash = base64.b64encode(hashlib.sha256(relaxed_body(body)).digest()).decode()
         latest: dict[bytes, tuple[bytes, bytes]] = {}
@@ -134,20 +123,16 @@ class DkimSigner:
             f" h={_fold_names(signed)};\r\n bh={body_hash};\r\n b="
         )
         unsigned = relaxed_header(b"dkim-signature", tags.encode("ascii"))
-        return tags, b"\r\n".join(canonical) + b"\r\n" + unsigned
-
-    def crypto_sign(self, data: bytes) -> bytes:
-        """The raw signature of `data` (the output of `prepare`)."""
-        if self._rsa:
-            return self.key.sign(data, _PKCS1V15, _SHA256)  # type: ignore[call-arg]
-        return self.key.sign(hashlib.sha256(data).digest())  # type: ignore[call-arg]
-
-    @staticmethod
-    def finish(tags: str, signature: bytes) -> bytes:
-        """The `DKIM-Signature` field from `prepare`'s tags and `crypto_sign`'s signature."""
-        encoded = base64.b64encode(signature).decode()
-        folded = "\r\n ".join(encoded[i : i + 72] for i in range(0, len(encoded), 72))
+        data = b"\r\n".join(canonical) + b"\r\n" + unsigned
+        signature = base64.b64encode(self._sign(data)).decode()
+        folded = "\r\n ".join(signature[i : i + 72] for i in range(0, len(signature), 72))
         return f"DKIM-Signature:{tags}\r\n {folded}\r\n".encode("ascii")
+
+    def _sign(self, data: bytes) -> bytes:
+        if isinstance(self.key, rsa.RSAPrivateKey):
+            return self.key.sign(data, padding.PKCS1v15(), hashes.SHA256())
+        assert isinstance(self.key, ed25519.Ed25519PrivateKey)
+        return self.key.sign(hashlib.sha256(data).digest())
 
 
 def _fold_names(names: list[str]) -> str:

@@ -24,25 +24,11 @@ from clarion.channels.email.addresses import addr_spec
 from clarion.channels.email.dkim import DkimSigner
 from clarion.channels.email.mime import WireMessage, build_message
 from clarion.channels.email.replies import reply_details, result_for_error, result_for_reply
-from clarion.channels.email.signing import signing_executor
 from clarion.channels.email.smtp_pool import PooledConnection, SmtpPool
 from clarion.channels.email.smtp_session import LostBeforeReply, Reply, SequenceBroken
 from clarion.channels.email.smtp_settings import SmtpSettings, parse_smtp_url
 from clarion.clock import Clock, SystemClock
 from clarion.model.errors import InvalidInput
-
-_SIGNING_CHUNK = 32
-"""Messages whose signatures a signing thread makes at a time (few, so that sending
-starts soon; enough that handing chunks over costs little)."""
-
-
-@dataclass(slots=True)
-class _Prepared:
-    """A message of a `send_many` chunk, built, with each signer's tags and data to sign."""
-
-    index: int
-    wire: WireMessage
-    halves: list[tuple[str, bytes]]
 
 
 @dataclass(slots=True)
@@ -144,131 +130,29 @@ class SmtpProvider:
     async def send_many(self, messages: Sequence[RenderedMessage]) -> list[SendResult]:
         """Send a batch: every connection of the pool takes messages from it in turn and
         carries them back to back (`SmtpSession.transactions`: one write per message).
-        The answers are in the order of `messages`; like `send`, this never raises.
-
-        With DKIM and a spare core (`signing`), the RSA (or Ed25519) operations of
-        each chunk of the batch run on a signing thread: OpenSSL releases the GIL for
-        them (~0.25 ms per RSA-2048 signature), so they overlap the canonicalisation
-        of the next chunk, the sending of the previous one, and the rest of the
-        process."""
+        The answers are in the order of `messages`; like `send`, this never raises."""
         results: list[SendResult | None] = [None] * len(messages)
         now = self._clock.now()
-        executor = signing_executor() if self.signers else None
-        if executor is None or len(messages) <= _SIGNING_CHUNK:
-            await self._send_built(self._build_all(messages, 0, now, results), results)
-        else:
-            loop = asyncio.get_running_loop()
-            chunks = []
-            for start in range(0, len(messages), _SIGNING_CHUNK):
-                chunk = messages[start : start + _SIGNING_CHUNK]
-                prepared = self._prepare_all(chunk, start, now, results)
-                signing = loop.run_in_executor(executor, self._crypto_all, prepared)
-                chunks.append((prepared, signing))
-            for prepared, signing in chunks:  # in order; the thread works ahead
-                await self._send_built(self._signed(prepared, await signing), results)
-        return [r or SendResult(SendStatus.TRANSIENT, error="not sent") for r in results]
-
-    def _build_all(
-        self,
-        messages: Sequence[RenderedMessage],
-        offset: int,
-        now: datetime,
-        results: list[SendResult | None],
-    ) -> deque[_Queued]:
-        """Build and sign `messages`, the first being number `offset` of the batch; a
-        message that cannot be built is answered in `results` and left out."""
         queue: deque[_Queued] = deque()
-        for index, message in enumerate(messages, offset):
-            wire = self._wire(message, index, now, results, sign=True)
-            if wire is not None:
-                queue.append(self._queued(index, wire))
-        return queue
-
-    def _prepare_all(
-        self,
-        messages: Sequence[RenderedMessage],
-        offset: int,
-        now: datetime,
-        results: list[SendResult | None],
-    ) -> list[_Prepared]:
-        """Build `messages` unsigned, with each signer's tags and data to sign."""
-        prepared = []
-        for index, message in enumerate(messages, offset):
-            wire = self._wire(message, index, now, results, sign=False)
-            if wire is None:
+        for index, message in enumerate(messages):
+            if message.email is None:
+                results[index] = SendResult(
+                    SendStatus.PERMANENT, error="the message has no email content"
+                )
                 continue
             try:
-                halves = [signer.prepare(wire.data, now=now) for signer in self.signers]
+                wire = self.build(message.email, now=now)
             except (InvalidInput, ValueError) as exc:
                 results[index] = SendResult(
                     SendStatus.PERMANENT, error=f"cannot build the email: {exc}"
                 )
                 continue
-            prepared.append(_Prepared(index, wire, halves))
-        return prepared
-
-    def _crypto_all(self, prepared: list[_Prepared]) -> list[list[bytes]]:
-        """The signatures of a prepared chunk (runs on a signing thread)."""
-        signers = self.signers
-        return [
-            [
-                signer.crypto_sign(data)
-                for signer, (_, data) in zip(signers, item.halves, strict=True)
-            ]
-            for item in prepared
-        ]
-
-    def _signed(self, prepared: list[_Prepared], signatures: list[list[bytes]]) -> deque[_Queued]:
-        """The queue of a chunk, each message with its DKIM-Signature fields on top.
-        The fields go in the order `build` gives (the last signer's first)."""
-        queue: deque[_Queued] = deque()
-        for item, signed in zip(prepared, signatures, strict=True):
-            fields = [
-                DkimSigner.finish(tags, signature)
-                for (tags, _), signature in zip(item.halves, signed, strict=True)
-            ]
-            data = b"".join((*reversed(fields), item.wire.data))
-            wire = WireMessage(data, item.wire.sender, item.wire.recipient, item.wire.message_id)
-            queue.append(self._queued(item.index, wire))
-        return queue
-
-    def _wire(
-        self,
-        message: RenderedMessage,
-        index: int,
-        now: datetime,
-        results: list[SendResult | None],
-        *,
-        sign: bool,
-    ) -> WireMessage | None:
-        """The wire message, or None with the reason in `results[index]`."""
-        if message.email is None:
-            results[index] = SendResult(
-                SendStatus.PERMANENT, error="the message has no email content"
-            )
-            return None
-        try:
-            if sign:
-                return self.build(message.email, now=now)
-            return build_message(
-                message.email,
-                date=now,
-                message_id_domain=self.settings.message_id_domain,
-                default_sender=self.settings.default_sender,
-            )
-        except (InvalidInput, ValueError) as exc:
-            results[index] = SendResult(
-                SendStatus.PERMANENT, error=f"cannot build the email: {exc}"
-            )
-            return None
-
-    def _queued(self, index: int, wire: WireMessage) -> _Queued:
-        sender = (self._envelope_from or wire.sender).encode("ascii")
-        return _Queued(index, (sender, wire.recipient.encode("ascii"), wire.data), wire.message_id)
-
-    async def _send_built(self, queue: deque[_Queued], results: list[SendResult | None]) -> None:
+            sender = (self._envelope_from or wire.sender).encode("ascii")
+            envelope = (sender, wire.recipient.encode("ascii"), wire.data)
+            queue.append(_Queued(index, envelope, wire.message_id))
         lanes = min(self._pool.size, len(queue))
         await asyncio.gather(*(self._lane(queue, results) for _ in range(lanes)))
+        return [r or SendResult(SendStatus.TRANSIENT, error="not sent") for r in results]
 
     async def _lane(self, queue: deque[_Queued], results: list[SendResult | None]) -> None:
         """Take messages from `queue` on one pooled connection until it is empty."""
