@@ -7,6 +7,7 @@ import multiprocessing
 import random  # noqa: TID251 - writer interleaving, seeded
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -192,12 +193,30 @@ def test_a_filtered_cursor_past_skipped_rows_still_sees_a_late_commit(
         assert tx.events.watermark("recorder") == to_micros(clock.now())
 
 
-def _writer(url: str, workspace_id: str, writer: int, batches: int) -> None:
+def _take_an_older_id_than_a_committed_append(tx: Any, started: Any) -> None:
+    """Make the hazard certain once: take a transaction id, let the other writers
+    start, and wait until one of their appends (a newer id) has committed; this
+    append then has a higher sequence number and an older transaction id, so it comes
+    before that one in the consumers' order."""
+    mine = tx.conn.execute(text("SELECT txid_current()")).scalar_one()
+    started.set()
+    newer = text("SELECT 1 FROM events WHERE txid > :mine LIMIT 1")
+    for _ in range(1_000_000):  # the others append 60 batches each: a few ms at most
+        if tx.conn.execute(newer, {"mine": mine}).first() is not None:
+            return
+    raise AssertionError("no other writer committed")
+
+
+def _writer(url: str, workspace_id: str, writer: int, batches: int, started: Any) -> None:
     rng = random.Random(writer)
     database = SqlDatabase.from_url(url)
     clock = SystemClock()
+    if writer != 0:
+        assert started.wait(60), "writer 0 did not start"
     for b in range(batches):
         with database.write() as tx:
+            if writer == 0 and b == 0:
+                _take_an_older_id_than_a_committed_append(tx, started)
             size = rng.randint(1, 20)
             tx.events.append(
                 workspace_id,
@@ -215,7 +234,8 @@ def test_concurrent_writer_processes_never_lose_an_event(pg: SqlDatabase, pg_url
     clock = SystemClock()
     ws = create_workspace(pg, clock, "a").workspace.id
     context = multiprocessing.get_context("spawn")
-    writers = [context.Process(target=_writer, args=(pg_url, ws, n, 60)) for n in range(4)]
+    started = context.Event()
+    writers = [context.Process(target=_writer, args=(pg_url, ws, n, 60, started)) for n in range(4)]
     for process in writers:
         process.start()
     recorder = Recorder()
@@ -233,5 +253,6 @@ def test_concurrent_writer_processes_never_lose_an_event(pg: SqlDatabase, pg_url
     assert recorder.positions == sorted(recorder.positions)
     seqs = [seq for _txid, seq in recorder.positions]
     inversions = sum(1 for a, b in itertools.pairwise(seqs) if b < a)
-    # The hazard really happened: some events committed after higher sequence numbers.
+    # The hazard happened (writer 0 makes sure of it once): some events committed
+    # after higher sequence numbers.
     assert inversions > 0
