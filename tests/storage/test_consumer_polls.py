@@ -223,7 +223,8 @@ def test_a_read_first_poll_leaves_a_cursor_another_run_moved_meanwhile(
         pytest.skip("the read-first poll is SQLite's (PostgreSQL has no single write lock)")
     ws = create_workspace(db, clock, "a").workspace.id
     picky = Picky()
-    run_once(db, clock, picky)  # the cursor exists
+    _append(db, ws, clock, ("t0", "Tick"))
+    run_once(db, clock, picky)  # the cursor exists, past t0
     _append(db, ws, clock, ("t1", "Tick"), ("t2", "Tick"))
     original = SqlEventLog.poll
     other, interfered = Picky(), []
@@ -250,7 +251,8 @@ def test_a_read_first_poll_that_finds_nothing_writes_only_the_cursor(
 ) -> None:
     ws = create_workspace(db, clock, "a").workspace.id
     picky = Picky()
-    run_once(db, clock, picky)
+    _append(db, ws, clock, ("t0", "Tick"))
+    run_once(db, clock, picky)  # the cursor exists, past t0
     _append(db, ws, clock, ("t1", "Tick"), ("t2", "Tick"))
     clock.advance(seconds=1)
     assert run_once(db, clock, picky) == 0

@@ -21,21 +21,11 @@ import queue
 import threading
 from collections.abc import Callable, Hashable, Sequence
 from concurrent.futures import Future
-from contextlib import AbstractContextManager, suppress
+from contextlib import suppress
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
-from clarion.storage.base import Tx
-
-
-class Writer(Protocol):
-    """What opens the write transactions: a `Database`, or one that queues for it first
-    (`clarion.delivery.writelock.DispatchWriter`)."""
-
-    def write(self) -> AbstractContextManager[Tx]:
-        """A write transaction, committed when the block ends without an error."""
-        ...
-
+from clarion.storage.base import Database, Tx
 
 Handler = Callable[[Tx, Any, Sequence[Any]], Sequence[Any]]
 """(transaction, key, payloads) -> one result or ClarionError per payload, in order."""
@@ -65,7 +55,7 @@ class GroupCommitter:
 
     def __init__(
         self,
-        db: Writer,
+        db: Database,
         handler: Handler,
         *,
         max_group: int = 256,

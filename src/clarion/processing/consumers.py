@@ -29,8 +29,13 @@ class Consumer(Protocol):
 
 def run_once(db: Database, clock: Clock, consumer: Consumer, limit: int = 1000) -> int:
     """Process the next batch for `consumer`; returns how many events it held."""
-    if db.dialect == "sqlite" and _skipped_without_writing(db, clock, consumer, limit):
-        return 0
+    reads: EventFilter | None = None
+    known = False  # `reads` found by the read-first poll (one lookup a poll, not two)
+    if db.dialect == "sqlite" and _declares_reads(consumer):
+        skipped, reads = _read_first(db, clock, consumer, limit)
+        if skipped:
+            return 0
+        known = True
     # Not durable: a batch lost to a power cut is redone from the (durable) log.
     with db.write(durable=False) as tx:
         batch = tx.events.poll(
@@ -38,7 +43,7 @@ def run_once(db: Database, clock: Clock, consumer: Consumer, limit: int = 1000) 
             limit,
             clock.now(),
             after=getattr(consumer, "after", None),
-            reads=reads_of(consumer, tx),
+            reads=reads if known else reads_of(consumer, tx),
         )
         if batch.events:
             consumer.handle(tx, batch)
@@ -55,7 +60,13 @@ def reads_of(consumer: Consumer, tx: Tx) -> EventFilter | None:
     return cast("EventFilter | None", getattr(consumer, "reads", None))
 
 
-def _skipped_without_writing(db: Database, clock: Clock, consumer: Consumer, limit: int) -> bool:
+def _declares_reads(consumer: Consumer) -> bool:
+    return hasattr(consumer, "reads_in") or getattr(consumer, "reads", None) is not None
+
+
+def _read_first(
+    db: Database, clock: Clock, consumer: Consumer, limit: int
+) -> tuple[bool, EventFilter | None]:
     """On SQLite, a filtered consumer first polls in a read transaction, which takes no
     lock: when nothing it reads has arrived, only its cursor moves, in a short write.
     Log consumers otherwise hold SQLite's single write lock while they read the log,
@@ -63,21 +74,23 @@ def _skipped_without_writing(db: Database, clock: Clock, consumer: Consumer, lim
 
     The cursor moves only if it is still where this poll started (another process
     running the same consumer may have moved it), so no event is skipped twice or
-    handed over twice. False when the consumer must poll the usual way."""
+    handed over twice. Returns whether the poll is done, and what the consumer reads
+    (for the usual poll, when it is not)."""
     with db.read() as tx:
         reads = reads_of(consumer, tx)
-        if reads is None or tx.events.watermark(consumer.name) is None:
-            return False  # reads everything, or has no cursor yet (creating one writes)
         start = tx.events.position(consumer.name)
+        # Reading everything, or a cursor that may not exist yet (creating one writes).
+        if reads is None or start == (0, 0):
+            return False, reads
         batch = tx.events.poll(
             consumer.name, limit, clock.now(), after=getattr(consumer, "after", None), reads=reads
         )
     if batch.events:
-        return False
+        return False, reads
     with db.write(durable=False) as tx:
         if tx.events.position(consumer.name) == start:
             tx.events.advance(batch)
-    return True
+    return True, reads
 
 
 def drain(db: Database, clock: Clock, consumers: Sequence[Consumer], limit: int = 1000) -> int:

@@ -55,13 +55,7 @@ def committer(services: Services) -> GroupCommitter:
             workspace_id, ref = key
             return trigger_calls(tx, workspace_id, ref, bodies, services.clock.now())
 
-        found = GroupCommitter(
-            # Serving only the API, `services.db` shares its writes with the worker's
-            # processes (`SqlDatabase.share_writes`): commits queue on the lock file.
-            services.db,
-            handle,
-            after_commit=lambda: services.wake_dispatcher(),
-        )
+        found = GroupCommitter(services.db, handle, after_commit=lambda: services.wake_dispatcher())
         services.extras["campaign_triggers"] = found
     return found
 
