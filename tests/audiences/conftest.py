@@ -11,6 +11,7 @@ import pytest
 
 from clarion.storage.sql import SqlDatabase
 from tests.audiences.data import Engines, new_duckdb
+from tests.conftest import empty_tables
 
 
 def _postgres(request: pytest.FixtureRequest) -> SqlDatabase | None:
@@ -18,7 +19,9 @@ def _postgres(request: pytest.FixtureRequest) -> SqlDatabase | None:
         url = request.getfixturevalue("pg_url")
     except pytest.skip.Exception:
         return None  # skipped locally; under CI the fixture fails instead
-    return SqlDatabase.from_url(url)
+    database = SqlDatabase.from_url(url)
+    empty_tables(database)  # the session's database holds what earlier tests left
+    return database
 
 
 @pytest.fixture(scope="module")

@@ -15,6 +15,7 @@ from clarion.storage.processlock import ProcessWriteLock, sqlite_file, write_loc
 from clarion.storage.sql.audiences import SqlAudiences
 from clarion.storage.sql.campaigns import SqlCampaigns
 from clarion.storage.sql.canvases import SqlCanvases
+from clarion.storage.sql.checkpoint import WalCheckpointer
 from clarion.storage.sql.consent import SqlConsent
 from clarion.storage.sql.delivery import (
     SqlCapture,
@@ -150,6 +151,13 @@ class SqlDatabase:
         self._write_lock = FairLock() if engine.dialect.name == "sqlite" else None
         self._process_lock: ProcessWriteLock | None = None
         self._observer: WriteObserver | None = None
+        path = sqlite_file(self)
+        self._checkpointer = WalCheckpointer(path) if path is not None else None
+
+    @property
+    def wal_checkpointer(self) -> WalCheckpointer | None:
+        """What checkpoints this SQLite file's WAL after writes (None: not a SQLite file)."""
+        return self._checkpointer
 
     @property
     def shares_writes(self) -> bool:
@@ -210,6 +218,8 @@ class SqlDatabase:
             finally:
                 if raw is not None:
                     raw.execute(f"PRAGMA synchronous={SQLITE_SYNCHRONOUS}")
+        if self._checkpointer is not None:
+            self._checkpointer.nudge()
 
     @contextmanager
     def _writer(self) -> Iterator[None]:
@@ -233,4 +243,6 @@ class SqlDatabase:
             observer.left()
 
     def close(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
         self.engine.dispose()

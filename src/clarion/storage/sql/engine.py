@@ -11,6 +11,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.pool import StaticPool
 
 from clarion.storage.errors import UnsupportedDatabase
+from clarion.storage.sql.checkpoint import AUTOCHECKPOINT_PAGES
 
 SQLITE_SYNCHRONOUS = "FULL"
 """WAL with synchronous=FULL: a 200 answered to an SDK survives a power cut."""
@@ -57,6 +58,8 @@ def _sqlite_engine(url: str, common: dict[str, Any]) -> Engine:
         cursor = dbapi_conn.cursor()
         if not memory:
             cursor.execute("PRAGMA journal_mode=WAL")
+            # `SqlDatabase` checkpoints on a thread of its own (`checkpoint.py`).
+            cursor.execute(f"PRAGMA wal_autocheckpoint={AUTOCHECKPOINT_PAGES}")
         cursor.execute(f"PRAGMA synchronous={SQLITE_SYNCHRONOUS}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=60000")
