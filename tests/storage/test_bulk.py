@@ -3,9 +3,11 @@ values that read back as SQLAlchemy would have stored them."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 from sqlalchemy import select
 
-from clarion.storage.schema import journey_instances, journey_stats, journey_timers
+from clarion.storage.schema import consent_history, journey_instances, journey_stats, journey_timers
 from clarion.storage.sql import SqlDatabase
 from clarion.storage.sql.bulk import BulkInsert
 from clarion.testing import FakeClock
@@ -85,3 +87,31 @@ def test_returning_names_only_the_rows_inserted(db: SqlDatabase, clock: FakeCloc
             for r in tx.conn.execute(select(journey_instances).order_by(journey_instances.c.id))
         }
     assert found == {"a": ("active", state), "b": ("active", state), "c": ("active", state)}
+
+
+def test_datetimes_shared_by_rows_and_distinct_ones_each_read_back(
+    db: SqlDatabase, clock: FakeClock
+) -> None:
+    """A batch converts a timestamp that the next row shares only once; a different one
+    (even an equal-looking value of another object) is converted for its own row."""
+    ws = create_workspace(db, clock, "a").workspace.id
+    now = clock.now()
+    later = now + timedelta(seconds=1)
+    same_as_now = datetime.fromtimestamp(now.timestamp(), tz=UTC)
+    stamps = [now, now, later, now, same_as_now, later, later]
+    table = BulkInsert(
+        consent_history,
+        ("id", "workspace_id", "profile_id", "channel", "group", "status", "source", "created_at"),
+        ("id",),
+    )
+    rows = [
+        (f"c{n}", ws, f"p{n}", "email", "", "subscribed", "test", at)
+        for n, at in enumerate(stamps)
+    ]
+    with db.write() as tx:
+        table.execute(tx.conn, rows)
+    with db.read() as tx:
+        found = dict(
+            tx.conn.execute(select(consent_history.c.profile_id, consent_history.c.created_at)).all()
+        )
+    assert [found[f"p{n}"] for n in range(len(stamps))] == stamps

@@ -16,13 +16,20 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import orjson
 from sqlalchemy import JSON, Connection, Table, text
 
+_UNSET = object()
+
 CHUNK = 5000
 """Rows per PostgreSQL statement (arrays of this length stay well under limits)."""
+
+
+def _names(columns: Sequence[str]) -> str:
+    return ", ".join(f'"{name}"' for name in columns)
 
 
 def _json_text(value: Any) -> str:
@@ -44,7 +51,7 @@ class BulkInsert:
     add: str | None = None
 
     def _on_conflict(self) -> str:
-        keys = ", ".join(self.conflict)
+        keys = _names(self.conflict)
         if self.add is not None:
             name = self.table.name
             return (
@@ -52,7 +59,7 @@ class BulkInsert:
                 f"{self.add} = {name}.{self.add} + excluded.{self.add}"
             )
         if self.update:
-            sets = ", ".join(f"{c} = excluded.{c}" for c in self.update)
+            sets = ", ".join(f'"{c}" = excluded."{c}"' for c in self.update)
             return f" ON CONFLICT ({keys}) DO UPDATE SET {sets}"
         return f" ON CONFLICT ({keys}) DO NOTHING"
 
@@ -69,11 +76,19 @@ class BulkInsert:
 
     def _rows(self, conn: Connection, rows: Sequence[Sequence[Any]]) -> list[tuple[Any, ...]]:
         converting = [(i, f) for i, f in enumerate(self._converters(conn)) if f is not None]
+        # A batch's rows mostly share their timestamps (one `now`): convert each once.
+        last: list[tuple[Any, Any]] = [(_UNSET, None)] * len(converting)
         out = []
         for row in rows:
             values = list(row)
-            for index, convert in converting:
-                values[index] = convert(values[index])
+            for n, (index, convert) in enumerate(converting):
+                value = values[index]
+                seen, converted = last[n]
+                if value is not seen:
+                    converted = convert(value)
+                    if type(value) is datetime:
+                        last[n] = (value, converted)
+                values[index] = converted
             out.append(tuple(values))
         return out
 
@@ -86,7 +101,7 @@ class BulkInsert:
             return
         marks = ", ".join("?" for _ in self.columns)
         sql = (
-            f"INSERT INTO {self.table.name} ({', '.join(self.columns)}) VALUES ({marks})"
+            f"INSERT INTO {self.table.name} ({_names(self.columns)}) VALUES ({marks})"
             + self._on_conflict()
         )
         conn.exec_driver_sql(sql, self._rows(conn, rows))
