@@ -105,13 +105,14 @@ def test_datetimes_shared_by_rows_and_distinct_ones_each_read_back(
         ("id",),
     )
     rows = [
-        (f"c{n}", ws, f"p{n}", "email", "", "subscribed", "test", at)
-        for n, at in enumerate(stamps)
+        (f"c{n}", ws, f"p{n}", "email", "", "subscribed", "test", at) for n, at in enumerate(stamps)
     ]
     with db.write() as tx:
         table.execute(tx.conn, rows)
     with db.read() as tx:
         found = dict(
-            tx.conn.execute(select(consent_history.c.profile_id, consent_history.c.created_at)).all()
+            tx.conn.execute(
+                select(consent_history.c.profile_id, consent_history.c.created_at)
+            ).all()
         )
     assert [found[f"p{n}"] for n in range(len(stamps))] == stamps

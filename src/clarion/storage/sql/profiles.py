@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import Connection, bindparam, delete, or_, select, text, update
 
 from clarion.model.profiles import Identity, ProfileRecord
@@ -43,6 +44,77 @@ def _record(row: Any) -> ProfileRecord:
     )
 
 
+def load_records(
+    conn: Connection, workspace_id: str, ids: builtins.list[str]
+) -> dict[str, ProfileRecord]:
+    """Profiles with their identities, through SQLAlchemy's column types (any backend)."""
+    records: dict[str, ProfileRecord] = {}
+    for chunk in _chunks(ids):
+        rows = conn.execute(
+            select(profiles).where(
+                profiles.c.workspace_id == workspace_id, profiles.c.id.in_(chunk)
+            )
+        )
+        records.update({r.id: _record(r) for r in rows})
+        idents = conn.execute(
+            select(identities.c.namespace, identities.c.value, identities.c.profile_id).where(
+                identities.c.workspace_id == workspace_id, identities.c.profile_id.in_(chunk)
+            )
+        )
+        for r in idents:
+            if r.profile_id in records:
+                records[r.profile_id].identities.add((r.namespace, r.value))
+    return records
+
+
+_SQLITE_PROFILES = (
+    "SELECT id, workspace_id, traits, trait_times, created_at, updated_at, timezone, locale,"
+    " is_test FROM profiles WHERE workspace_id = ? AND id IN ({marks})"
+)
+_SQLITE_IDENTITIES = (
+    "SELECT profile_id, namespace, value FROM identities"
+    " WHERE workspace_id = ? AND profile_id IN ({marks})"
+)
+
+
+def _load_sqlite(
+    conn: Connection, workspace_id: str, ids: builtins.list[str]
+) -> dict[str, ProfileRecord]:
+    """`load` on SQLite through the driver: the consumers load every profile of a batch,
+    and SQLAlchemy's row processing (JSON, two datetimes) cost ~12 µs a profile, as much
+    as the rest of a journey entry's Python. Values are converted as the column types
+    would (JSON text by orjson, naive UTC datetimes made aware)."""
+    records: dict[str, ProfileRecord] = {}
+    for chunk in _chunks(ids):
+        marks = ", ".join("?" * len(chunk))
+        params = (workspace_id, *chunk)
+        for row in conn.exec_driver_sql(_SQLITE_PROFILES.format(marks=marks), params):
+            pid, ws, traits, times, created, updated, timezone, locale, is_test = row
+            records[pid] = ProfileRecord(
+                id=pid,
+                workspace_id=ws,
+                traits=orjson.loads(traits),
+                trait_times=orjson.loads(times),
+                created_at=_sqlite_datetime(created),
+                updated_at=_sqlite_datetime(updated),
+                timezone=timezone,
+                locale=locale,
+                is_test=bool(is_test),
+            )
+        for pid, namespace, value in conn.exec_driver_sql(
+            _SQLITE_IDENTITIES.format(marks=marks), params
+        ):
+            record = records.get(pid)
+            if record is not None:
+                record.identities.add((namespace, value))
+    return records
+
+
+def _sqlite_datetime(value: str) -> datetime:
+    """A `UtcDateTime` as SQLite stores it (naive, UTC), made aware."""
+    return datetime.fromisoformat(value).replace(tzinfo=UTC)
+
+
 class SqlProfiles:
     """`ProfileRepo` on a SQLAlchemy connection."""
 
@@ -68,23 +140,10 @@ class SqlProfiles:
         return found
 
     def load(self, workspace_id: str, profile_ids: Sequence[str]) -> dict[str, ProfileRecord]:
-        records: dict[str, ProfileRecord] = {}
-        for chunk in _chunks(list(dict.fromkeys(profile_ids))):
-            rows = self._conn.execute(
-                select(profiles).where(
-                    profiles.c.workspace_id == workspace_id, profiles.c.id.in_(chunk)
-                )
-            )
-            records.update({r.id: _record(r) for r in rows})
-            idents = self._conn.execute(
-                select(identities.c.namespace, identities.c.value, identities.c.profile_id).where(
-                    identities.c.workspace_id == workspace_id, identities.c.profile_id.in_(chunk)
-                )
-            )
-            for r in idents:
-                if r.profile_id in records:
-                    records[r.profile_id].identities.add((r.namespace, r.value))
-        return records
+        wanted = list(dict.fromkeys(profile_ids))
+        if self._dialect == "sqlite":
+            return _load_sqlite(self._conn, workspace_id, wanted)
+        return load_records(self._conn, workspace_id, wanted)
 
     def get(self, workspace_id: str, profile_id: str) -> ProfileRecord | None:
         return self.load(workspace_id, [profile_id]).get(profile_id)
