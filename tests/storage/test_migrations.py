@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
@@ -12,10 +14,24 @@ from clarion.storage.sql.migrate import upgrade
 
 
 def test_migrated_database_matches_the_declared_schema(db: SqlDatabase) -> None:
+    def declared_here(item: Any, name: Any, kind: str, reflected: bool, other: Any) -> bool:
+        """Objects declared for some dialects only (`info["dialects"]`) exist only there."""
+        dialects = getattr(item, "info", {}).get("dialects") if not reflected else None
+        if reflected and other is not None:
+            dialects = other.info.get("dialects")
+        return dialects is None or db.dialect in dialects
+
     with db.engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        context = MigrationContext.configure(
+            conn, opts={"compare_type": True, "include_object": declared_here}
+        )
         differences = compare_metadata(context, metadata)
     assert differences == []
+
+
+def test_the_log_has_its_position_index_only_on_postgresql(db: SqlDatabase) -> None:
+    names = {index["name"] for index in inspect(db.engine).get_indexes("events")}
+    assert ("ix_events_position" in names) == (db.dialect == "postgresql")
 
 
 def test_upgrade_is_idempotent(db: SqlDatabase) -> None:

@@ -97,7 +97,8 @@ events = Table(
     Column("received_at", BigInteger, nullable=False),
     Column("origin", String(20), nullable=False),
     UniqueConstraint("workspace_id", "message_id", name="uq_events_message"),
-    Index("ix_events_position", "txid", "seq"),
+    # Only PostgreSQL reads by (txid, seq); on SQLite txid is 0 and seq is the rowid.
+    Index("ix_events_position", "txid", "seq", info={"dialects": ("postgresql",)}),
     Index("ix_events_profile", "workspace_id", "profile_id", "timestamp"),
     sqlite_autoincrement=True,
 )

@@ -2,7 +2,7 @@
 
 Ordering. Consumers read in `(txid, seq)` order. On SQLite one writer at a time
 assigns `seq` inside its write lock, so `txid` is always 0 and `seq` order is
-commit order. On PostgreSQL several transactions append at once: a `seq` taken
+commit order (polls there read by `seq` alone, the rowid). On PostgreSQL several transactions append at once: a `seq` taken
 by one may commit after a higher one. Each row therefore records its
 transaction id, and a consumer only reads rows whose `txid` is below the
 snapshot's `xmin`: every transaction below it has finished, so no row can ever
@@ -136,30 +136,42 @@ _CURSOR = text(
     ' WHERE consumer = :c AND "partition" = :p'
 )
 _CURSOR_FOR_UPDATE = text(f"{_CURSOR.text} FOR UPDATE")
-_POLLS: dict[tuple[bool, EventFilter | None], tuple[Select[Any], Select[Any]]] = {}
+_POLLS: dict[tuple[bool, EventFilter | None, bool], tuple[Select[Any], Select[Any]]] = {}
 
 
-def _poll_queries(bounded: bool, reads: EventFilter | None) -> tuple[Select[Any], Select[Any]]:
+def _poll_queries(
+    bounded: bool, reads: EventFilter | None, pg: bool
+) -> tuple[Select[Any], Select[Any]]:
     """A poll's statements, built once per shape (building one costs more than running
     it): the batch, and the last position the poll can see. Parameters: the cursor
-    (`ct`, `cs`), `xmin`, `limit`, and with `bounded` the upstream cursor (`ut`, `us`)."""
-    key = (bounded, reads)
+    (`ct`, `cs`), `xmin`, `limit`, and with `bounded` the upstream cursor (`ut`, `us`).
+
+    On SQLite, where `txid` is always 0, positions are `seq` alone: the rowid, so the
+    log needs no `(txid, seq)` index there (one index fewer to update per append)."""
+    key = (bounded, reads, pg)
     if key not in _POLLS:
-        position = tuple_(events.c.txid, events.c.seq)
-        visible = [
-            position > tuple_(bindparam("ct"), bindparam("cs")),
-            events.c.txid < bindparam("xmin"),
-        ]
-        if bounded:
-            visible.append(position <= tuple_(bindparam("ut"), bindparam("us")))
+        if pg:
+            position = tuple_(events.c.txid, events.c.seq)
+            visible = [
+                position > tuple_(bindparam("ct"), bindparam("cs")),
+                events.c.txid < bindparam("xmin"),
+            ]
+            if bounded:
+                visible.append(position <= tuple_(bindparam("ut"), bindparam("us")))
+            order = (events.c.txid, events.c.seq)
+        else:
+            visible = [events.c.seq > bindparam("cs")]
+            if bounded:
+                visible.append(events.c.seq <= bindparam("us"))
+            order = (events.c.seq,)
         batch = select(*_LOGGED).where(*visible)
         if reads is not None:
             batch = batch.where(_read_by(reads))
-        batch = batch.order_by(events.c.txid, events.c.seq).limit(bindparam("limit"))
+        batch = batch.order_by(*order).limit(bindparam("limit"))
         last = (
             select(events.c.txid, events.c.seq)
             .where(*visible)
-            .order_by(events.c.txid.desc(), events.c.seq.desc())
+            .order_by(*(column.desc() for column in order))
             .limit(1)
         )
         _POLLS[key] = (batch, last)
@@ -347,7 +359,7 @@ class SqlEventLog:
                 horizon_us = min(horizon_us, upstream.watermark)
             else:
                 horizon_us = 0
-        batch_query, last_query = _poll_queries(after is not None, reads)
+        batch_query, last_query = _poll_queries(after is not None, reads, self._pg)
         rows = self._conn.execute(batch_query, params).all()
         caught_up = len(rows) < limit
         moved_to = None
