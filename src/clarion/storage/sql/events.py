@@ -2,8 +2,9 @@
 
 Ordering. Consumers read in `(txid, seq)` order. On SQLite one writer at a time
 assigns `seq` inside its write lock, so `txid` is always 0 and `seq` order is
-commit order (polls there read by `seq` alone, the rowid). On PostgreSQL several transactions append at once: a `seq` taken
-by one may commit after a higher one. Each row therefore records its
+commit order (polls there read by `seq` alone, the rowid). On PostgreSQL
+several transactions append at once: a `seq` taken by one may commit after a
+higher one. Each row therefore records its
 transaction id, and a consumer only reads rows whose `txid` is below the
 snapshot's `xmin`: every transaction below it has finished, so no row can ever
 appear behind the cursor.
