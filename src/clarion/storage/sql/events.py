@@ -37,6 +37,7 @@ from typing import Any
 import orjson
 from sqlalchemy import (
     BigInteger,
+    Column,
     ColumnElement,
     Connection,
     Select,
@@ -151,6 +152,7 @@ def _poll_queries(
     log needs no `(txid, seq)` index there (one index fewer to update per append)."""
     key = (bounded, reads, pg)
     if key not in _POLLS:
+        order: tuple[Column[Any], ...]
         if pg:
             position = tuple_(events.c.txid, events.c.seq)
             visible = [
