@@ -50,6 +50,9 @@ class Instance:
     history: list[list[Any]] = field(default_factory=list)
     """[node, at (µs), note] per step, for `GET /v1/profiles/{id}/journeys`."""
     exit_reason: str | None = None
+    timeout_scheduled: bool = False
+    """Whether the global timeout's timer exists: it is scheduled once a wait may
+    outlast the deadline (a wait that ends before it wakes the walk first)."""
 
     @property
     def done(self) -> bool:
@@ -95,6 +98,7 @@ class Instance:
             },
             "history": [list(h) for h in self.history],
             "exit_reason": self.exit_reason,
+            "timeout_scheduled": self.timeout_scheduled,
         }
 
     def clone(self) -> Instance:
@@ -124,9 +128,17 @@ class Instance:
             ),
             list(self.history),
             self.exit_reason,
+            self.timeout_scheduled,
         )
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Instance:
         waiting = data.get("waiting")
-        return cls(**{**data, "waiting": Waiting(**waiting) if waiting else None})
+        return cls(
+            **{
+                **data,
+                "waiting": Waiting(**waiting) if waiting else None,
+                # Walks stored before the field existed got their timeout at entry.
+                "timeout_scheduled": data.get("timeout_scheduled", True),
+            }
+        )

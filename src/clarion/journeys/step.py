@@ -147,10 +147,13 @@ def _apply(ctx: StepContext, node_id: str, move: Move) -> bool:
     """Record a move; True when the walk goes on to `move.next`."""
     i = ctx.instance
     if isinstance(move, Hold):
-        i.status, i.waiting = "waiting", move.waiting
-        i.history.append([node_id, ctx.world.now_us, f"waiting ({move.waiting.kind})"])
-        if move.waiting.due_us is not None and move.waiting.kind in ("timer", "events"):
-            ctx.emit(ScheduleTimer(move.waiting.key, move.waiting.due_us))
+        waiting = move.waiting
+        i.status, i.waiting = "waiting", waiting
+        i.history.append([node_id, ctx.world.now_us, f"waiting ({waiting.kind})"])
+        wake_us = waiting.due_us if waiting.kind in ("timer", "events") else None
+        if wake_us is not None:
+            ctx.emit(ScheduleTimer(waiting.key, wake_us))
+        _ensure_timeout(ctx, wake_us)
         return False
     if isinstance(move, Finish):
         finish(ctx, move.status, move.reason)
@@ -158,6 +161,16 @@ def _apply(ctx: StepContext, node_id: str, move: Move) -> bool:
     i.history.append([node_id, ctx.world.now_us, move.note or f"-> {move.next}"])
     ctx.emit(Count(node_id, "passed"))
     return True
+
+
+def _ensure_timeout(ctx: StepContext, wake_us: int | None) -> None:
+    """Schedule the global timeout once a wait may outlast it. A walk whose wait ends
+    before its deadline needs no timer for it yet: it wakes first and checks again
+    at its next wait (one timer row fewer per entry in most journeys)."""
+    i = ctx.instance
+    if not i.timeout_scheduled and (wake_us is None or wake_us >= i.deadline_us):
+        i.timeout_scheduled = True
+        ctx.emit(ScheduleTimer("timeout", i.deadline_us))
 
 
 def _exit_criterion(ctx: StepContext, event: dict[str, Any]) -> bool:
@@ -184,7 +197,6 @@ def step(
     if isinstance(given, Enter):
         i.context = {"entry": given.event or {}, **given.context, "steps": {}}
         ctx.emit(Emit("journey.entered", _props(ctx, node=spec.first)))
-        ctx.emit(ScheduleTimer("timeout", i.deadline_us))
         advance(ctx, spec.first)
         return i, ctx.effects
     if i.done:
