@@ -72,16 +72,17 @@ _TIMERS = text(
 ).bindparams(bindparam("ids", expanding=True))
 # The stored state of exact (audience, profile) pairs: a primary-key lookup per pair (the
 # tables' other indexes do not cover a profile's timers, and SQLite scans a whole
-# workspace's memberships rather than seek each of a long IN list).
+# workspace's memberships rather than seek each of a long IN list). Membership is read
+# from the key alone (a covering index: no second seek into the table for `since`).
 _SQLITE_STATE = text(
     "WITH r AS MATERIALIZED (SELECT json_extract(j.value, '$[0]') AS a,"
     " json_extract(j.value, '$[1]') AS p FROM json_each(:rows) AS j)"
-    " SELECT a, p, m.since IS NOT NULL, t.due_at FROM r"
+    " SELECT a, p, m.profile_id IS NOT NULL, t.due_at FROM r"
     " LEFT JOIN audience_members AS m"
     "  ON m.workspace_id = :w AND m.audience = r.a AND m.profile_id = r.p"
     " LEFT JOIN audience_timers AS t"
     "  ON t.workspace_id = :w AND t.audience = r.a AND t.profile_id = r.p"
-    " WHERE m.since IS NOT NULL OR t.due_at IS NOT NULL"
+    " WHERE m.profile_id IS NOT NULL OR t.due_at IS NOT NULL"
 )
 _PG_STATE = text(
     "SELECT r->>0, r->>1, m.since IS NOT NULL, t.due_at FROM " + _PG_ROWS + ""
