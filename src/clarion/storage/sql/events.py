@@ -4,10 +4,9 @@ Ordering. Consumers read in `(txid, seq)` order. On SQLite one writer at a time
 assigns `seq` inside its write lock, so `txid` is always 0 and `seq` order is
 commit order (polls there read by `seq` alone, the rowid). On PostgreSQL
 several transactions append at once: a `seq` taken by one may commit after a
-higher one. Each row therefore records its
-transaction id, and a consumer only reads rows whose `txid` is below the
-snapshot's `xmin`: every transaction below it has finished, so no row can ever
-appear behind the cursor.
+higher one. Each row therefore records its transaction id, and a consumer only
+reads rows whose `txid` is below the snapshot's `xmin`: every transaction below
+it has finished, so no row can ever appear behind the cursor.
 
 Watermark. A consumer's watermark W means "every event received before W is
 processed". A poll reads the time P first, then takes its own transaction id

@@ -77,6 +77,10 @@ _COUNT = BulkInsert(
 )
 
 
+_RUNNING = ("live", "paused", "closed")
+"""Journey statuses whose instances still move."""
+
+
 class SqlJourneys:
     """`JourneyRepo` on a SQLAlchemy connection."""
 
@@ -130,16 +134,14 @@ class SqlJourneys:
         rows = self._conn.execute(
             select(journey_states).where(
                 journey_states.c.workspace_id == workspace_id,
-                journey_states.c.status.in_(["live", "paused", "closed"]),
+                journey_states.c.status.in_(_RUNNING),
             )
         )
         return [_state(r) for r in rows]
 
     def any_running(self) -> bool:
         query = (
-            select(journey_states.c.journey)
-            .where(journey_states.c.status.in_(["live", "paused", "closed"]))
-            .limit(1)
+            select(journey_states.c.journey).where(journey_states.c.status.in_(_RUNNING)).limit(1)
         )
         return self._conn.execute(query).first() is not None
 
