@@ -50,3 +50,25 @@ def test_anything_due_agrees_with_what_a_claim_would_take(
         [taken] = tx.outbox.claim(10, clock.now(), lease_seconds=60)
         tx.outbox.finish(taken.id, "sent", clock.now())
     assert not due(db, clock)
+
+
+def test_a_claim_batch_parses_each_workspace_longest_due_first(
+    db: SqlDatabase, clock: FakeClock
+) -> None:
+    a = create_workspace(db, clock, "A").workspace.id
+    b = create_workspace(db, clock, "B").workspace.id
+    start = clock.now()
+    with db.write() as tx:
+        for n, workspace in enumerate([a, b, a, b, a]):
+            # Queued in this order, due in the reverse one.
+            enqueue(tx, [intent(workspace, f"r{n}")], start, due_at=start - timedelta(minutes=n))
+    with db.write() as tx:
+        batch = tx.outbox.claim_batch(4, clock.now(), lease_seconds=60)
+    assert len(batch) == 4  # the four longest due: r4, r3, r2, r1
+    assert sorted(batch.workspaces()) == sorted([a, b])
+    assert [m.intent.source.run for m in batch.messages(a)] == ["r4", "r2"]
+    assert [m.intent.source.run for m in batch.messages(b)] == ["r3", "r1"]
+    assert all(m.status == "sending" and m.attempts == 1 for m in batch.messages(a))
+    assert batch.messages("another workspace") == []
+    with db.write() as tx:  # the fifth is still there for the next claim
+        assert [m.intent.source.run for m in tx.outbox.claim(4, clock.now(), 60)] == ["r0"]

@@ -154,3 +154,26 @@ def test_erasure_hook_removes_a_profiles_events(db: SqlDatabase, clock: FakeCloc
     recorder = Recorder()
     run_once(db, clock, recorder)
     assert recorder.seen == ["p2"]
+
+
+def test_append_without_seqs_stores_the_same_and_returns_nothing(
+    db: SqlDatabase, clock: FakeClock
+) -> None:
+    ws = create_workspace(db, clock, "a").workspace.id
+    props = {"total": 12.5, "items": [{"sku": "a"}], "note": None}
+    with db.write() as tx:
+        quiet = tx.events.append(
+            ws,
+            [_track("q1", properties=props, profile_id="p1"), _track("q2"), _track("q1")],
+            clock.now(),
+            seqs=False,
+        )
+        repeated = tx.events.append(ws, [_track("q2"), _track("q3")], clock.now(), seqs=False)
+    assert quiet == [] and repeated == []
+    recorder = Recorder()
+    run_once(db, clock, recorder)
+    assert recorder.seen == ["q1", "q2", "q3"]  # each once, in order
+    with db.read() as tx:
+        [stored] = tx.events.for_profile(ws, "p1", 10)
+    assert stored.message_id == "q1" and stored.properties == props
+    assert stored.timestamp_us == stored.received_at_us == to_micros(clock.now())

@@ -37,13 +37,11 @@ class CaptureProvider:
         with self._db.write() as tx:
             self.write_in(tx, messages, now)
 
-    def write_in(
-        self, tx: Tx, messages: Sequence[RenderedMessage], now: datetime
-    ) -> list[SendResult]:
+    def write_in(self, tx: Tx, messages: Sequence[RenderedMessage], now: datetime) -> None:
         """Store messages in `tx`: the dispatcher calls this in the transaction that
-        records them as sent, so a message is captured exactly when it is recorded."""
+        records them as sent, so a message is captured exactly when it is recorded (every
+        message handed to `write_in` is sent once that transaction commits)."""
         tx.captured.store(messages, now)
-        return [SendResult(SendStatus.SENT, provider_message_id=m.message_id) for m in messages]
 
     async def close(self) -> None:
         return None

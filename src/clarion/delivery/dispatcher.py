@@ -16,7 +16,6 @@ processes, may share an outbox: a claimed message is leased to one of them.
 from __future__ import annotations
 
 import asyncio
-import itertools
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -61,7 +60,7 @@ class _Ready:
 class _Write:
     """Messages for a provider that stores them in the record transaction."""
 
-    write_in: Callable[[Tx, Sequence[RenderedMessage], datetime], list[SendResult]]
+    write_in: Callable[[Tx, Sequence[RenderedMessage], datetime], None]
     messages: list[RenderedMessage]
 
 
@@ -87,7 +86,7 @@ class _Verdicts:
         if self.ledger:
             tx.ledger.count(self.ledger)
         for workspace_id, events in self.events.items():
-            tx.events.append(workspace_id, events, self.now)
+            tx.events.append(workspace_id, events, self.now, seqs=False)
 
 
 @dataclass
@@ -189,30 +188,30 @@ class Dispatcher:
         """
         now = self.clock.now()
         ready: list[_Ready] = []
-        apart: list[tuple[str, list[QueuedMessage], dict[str, Any], str]] = []
+        apart: list[tuple[str, dict[str, Any], str]] = []
         # Woken by every commit, a dispatcher often finds nothing: find that out in a
         # read, which on SQLite takes no lock, rather than in the claim's write transaction.
         with self.db.read() as tx:
             if not tx.outbox.anything_due(now):
                 return ready, _Verdicts(now)
         with self._writer.write() as tx:
-            claimed = tx.outbox.claim(self.batch_size, now, self.lease_seconds)
+            claimed = tx.outbox.claim_batch(self.batch_size, now, self.lease_seconds)
             stats.claimed = len(claimed)
-            ordered = sorted(claimed, key=lambda q: q.intent.workspace_id)
             verdicts = _Verdicts(now)
-            for workspace_id, group in itertools.groupby(ordered, lambda q: q.intent.workspace_id):
+            for workspace_id in sorted(claimed.workspaces()):
                 settings = tx.workspaces.settings(workspace_id)
                 key = tx.signing_key(workspace_id)  # created on first use: a write
                 if self._judge_apart and not cap_rules(settings):
-                    apart.append((workspace_id, list(group), settings, key))
+                    apart.append((workspace_id, settings, key))
                     continue
-                judged = self._judge(tx, workspace_id, list(group), settings, key, verdicts, stats)
-                ready.extend(judged)
+                items = claimed.messages(workspace_id)
+                ready.extend(self._judge(tx, workspace_id, items, settings, key, verdicts, stats))
             verdicts.write(tx)
         verdicts = _Verdicts(now)
-        if apart:
+        if apart:  # parsed and judged after the claim commits: no lock held
             with self.db.read() as tx:
-                for workspace_id, items, settings, key in apart:
+                for workspace_id, settings, key in apart:
+                    items = claimed.messages(workspace_id)
                     judged = self._judge(tx, workspace_id, items, settings, key, verdicts, stats)
                     ready.extend(judged)
         return ready, verdicts
@@ -366,65 +365,75 @@ class Dispatcher:
         verdicts: _Verdicts,
     ) -> None:
         now = self.clock.now()
+        for write in writes:  # stored if and only if recorded as sent, in the transaction
+            results.update(
+                {
+                    m.message_id: SendResult(SendStatus.SENT, provider_message_id=m.message_id)
+                    for m in write.messages
+                }
+            )
+        # Everything is worked out before the write transaction: on SQLite it holds the
+        # database's only write lock, which the other dispatchers are waiting for.
         events: dict[str, list[NewEvent]] = {}
         finished: list[dict[str, Any]] = []
-        with self._writer.write() as tx:
-            verdicts.write(tx)
-            for write in writes:  # stored if and only if recorded as sent
-                answers = write.write_in(tx, write.messages, now)
-                results.update(
-                    {m.message_id: r for m, r in zip(write.messages, answers, strict=True)}
+        uncounted: list[str] = []
+        retries: list[tuple[str, datetime, str]] = []
+        for item in ready:
+            candidate = item.candidate
+            intent = candidate.item.intent
+            version = candidate.template.version if candidate.template else None
+            result = results.get(candidate.item.id)
+            if item.error is not None or result is None:
+                result = SendResult(SendStatus.PERMANENT, error=item.error or "not sent")
+            outcome: Outcome | None = None
+            extra: dict[str, Any] = {}
+            if result.status is SendStatus.SENT:
+                finished.append(
+                    {
+                        "id": candidate.item.id,
+                        "status": "sent",
+                        "provider": item.provider,
+                        "provider_message_id": result.provider_message_id,
+                        "sent_to": candidate.address,
+                    }
                 )
-            for item in ready:
-                candidate = item.candidate
-                intent = candidate.item.intent
-                version = candidate.template.version if candidate.template else None
-                result = results.get(candidate.item.id)
-                if item.error is not None or result is None:
-                    result = SendResult(SendStatus.PERMANENT, error=item.error or "not sent")
-                outcome: Outcome | None = None
-                extra: dict[str, Any] = {}
-                if result.status is SendStatus.SENT:
+                outcome = Outcome.SENT
+                stats.sent += 1
+            else:
+                uncounted.append(candidate.item.id)
+                if (
+                    result.status is SendStatus.TRANSIENT
+                    and candidate.item.attempts < self.max_attempts
+                ):
+                    wait = (
+                        timedelta(seconds=result.retry_after_seconds)
+                        if result.retry_after_seconds
+                        else backoff(candidate.item.attempts)
+                    )
+                    retries.append((candidate.item.id, now + wait, f"retry: {result.error}"))
+                    stats.retried += 1
+                else:
                     finished.append(
                         {
                             "id": candidate.item.id,
-                            "status": "sent",
-                            "provider": item.provider,
-                            "provider_message_id": result.provider_message_id,
-                            "sent_to": candidate.address,
+                            "status": "failed",
+                            "reason": result.error or result.status.value,
                         }
                     )
-                    outcome = Outcome.SENT
-                    stats.sent += 1
-                else:
-                    tx.ledger.uncount(candidate.item.id)
-                    if (
-                        result.status is SendStatus.TRANSIENT
-                        and candidate.item.attempts < self.max_attempts
-                    ):
-                        wait = (
-                            timedelta(seconds=result.retry_after_seconds)
-                            if result.retry_after_seconds
-                            else backoff(candidate.item.attempts)
-                        )
-                        tx.outbox.defer(
-                            candidate.item.id, now + wait, now, f"retry: {result.error}", retry=True
-                        )
-                        stats.retried += 1
-                    else:
-                        finished.append(
-                            {
-                                "id": candidate.item.id,
-                                "status": "failed",
-                                "reason": result.error or result.status.value,
-                            }
-                        )
-                        outcome, extra = Outcome.FAILED, {"reason": result.error or "failed"}
-                        stats.failed += 1
-                if outcome is not None:
-                    events.setdefault(intent.workspace_id, []).append(
-                        outcome_event(intent, outcome, now, template_version=version, **extra)
-                    )
+                    outcome, extra = Outcome.FAILED, {"reason": result.error or "failed"}
+                    stats.failed += 1
+            if outcome is not None:
+                events.setdefault(intent.workspace_id, []).append(
+                    outcome_event(intent, outcome, now, template_version=version, **extra)
+                )
+        with self._writer.write() as tx:
+            verdicts.write(tx)
+            for write in writes:
+                write.write_in(tx, write.messages, now)
+            for message_id in uncounted:
+                tx.ledger.uncount(message_id)
+            for message_id, until, reason in retries:
+                tx.outbox.defer(message_id, until, now, reason, retry=True)
             tx.outbox.finish_many(finished, now)
             for workspace_id, batch in events.items():
-                tx.events.append(workspace_id, batch, now)
+                tx.events.append(workspace_id, batch, now, seqs=False)

@@ -140,7 +140,7 @@ class UnitOfWork:
         if self.intents:
             enqueue(tx, self.intents, self.now)
         if self.events:
-            tx.events.append(self.workspace_id, self.events, self.now)
+            tx.events.append(self.workspace_id, self.events, self.now, seqs=False)
         if self.counters:
             ws = self.workspace_id
             tx.journeys.count([(ws, *key, delta) for key, delta in self.counters.items()])

@@ -166,7 +166,7 @@ class WorkingSet:
             profiles.record_merge(ws, merged, survivor, reason, self.now)
         profiles.delete(ws, [p for p in self.removed if p not in self.new])
         if self.internal:
-            self.tx.events.append(ws, self.internal, self.now)
+            self.tx.events.append(ws, self.internal, self.now, seqs=False)
 
 
 def _survives(a: ProfileRecord, b: ProfileRecord) -> bool:

@@ -162,9 +162,13 @@ class EventLog(Protocol):
     """The append-only event log and the cursors of its consumers."""
 
     def append(
-        self, workspace_id: str, events: Sequence[NewEvent], now: datetime
+        self, workspace_id: str, events: Sequence[NewEvent], now: datetime, *, seqs: bool = True
     ) -> builtins.list[Appended]:
-        """Append events durably (with the transaction), skipping duplicate message ids."""
+        """Append events durably (with the transaction), skipping duplicate message ids.
+
+        Returns each event's position (None for a duplicate); a caller that does not
+        need them passes `seqs=False`, which returns [] and saves reading them back.
+        """
         ...
 
     def poll(
@@ -438,6 +442,21 @@ class Suppression:
     created_at: datetime
 
 
+class ClaimedBatch(Protocol):
+    """The messages one claim took, read as they are needed: parsing them need not hold
+    the write transaction the claim ran in."""
+
+    def __len__(self) -> int: ...
+
+    def workspaces(self) -> builtins.list[str]:
+        """The workspaces the claimed messages belong to, each once."""
+        ...
+
+    def messages(self, workspace_id: str) -> builtins.list[QueuedMessage]:
+        """One workspace's claimed messages, the longest due first."""
+        ...
+
+
 class OutboxRepo(Protocol):
     """Message intents waiting for, or done with, delivery."""
 
@@ -453,7 +472,14 @@ class OutboxRepo(Protocol):
 
     def claim(
         self, limit: int, now: datetime, lease_seconds: float
-    ) -> builtins.list[QueuedMessage]: ...
+    ) -> builtins.list[QueuedMessage]:
+        """Take up to `limit` due messages (and those whose lease ran out), leased for
+        `lease_seconds`, the longest due first."""
+        ...
+
+    def claim_batch(self, limit: int, now: datetime, lease_seconds: float) -> ClaimedBatch:
+        """`claim`, with the messages parsed when asked for (after the transaction)."""
+        ...
 
     def anything_due(self, now: datetime) -> bool:
         """Whether a claim at `now` would find a message (a read: no write lock)."""

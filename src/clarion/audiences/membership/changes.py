@@ -59,5 +59,5 @@ def replace_members(
     events = [membership_event("audience.entered", p, audience, version, now) for p in entered]
     events += [membership_event("audience.exited", p, audience, version, now) for p in exited]
     if events:
-        tx.events.append(workspace_id, events, now)
+        tx.events.append(workspace_id, events, now, seqs=False)
     return Replaced(entered, exited, len(wanted))

@@ -114,7 +114,7 @@ def reevaluate(
                 cancels.append((workspace_id, name, pid))
     tx.audiences.change(workspace_id, entered, exited, now_us)
     if events:
-        tx.events.append(workspace_id, events, now)
+        tx.events.append(workspace_id, events, now, seqs=False)
     tx.audiences.schedule(timers)
     tx.audiences.cancel(cancels)
     return len(events)

@@ -243,7 +243,12 @@ class SqlEventLog:
         """Cursors locked by a poll in this transaction, as read, for `advance`."""
 
     def append(
-        self, workspace_id: str, new_events: Sequence[NewEvent], now: datetime
+        self,
+        workspace_id: str,
+        new_events: Sequence[NewEvent],
+        now: datetime,
+        *,
+        seqs: bool = True,
     ) -> list[Appended]:
         if not new_events:
             return []
@@ -251,7 +256,7 @@ class SqlEventLog:
         # Taken after the transaction id exists: the watermark depends on it.
         received = now
         received_us = to_micros(received)
-        rows: list[dict[str, Any]] = []
+        rows: list[tuple[Any, ...]] = []  # in `_ROW_FIELDS` order
         seen: set[str] = set()
         for e in new_events:
             if e.message_id in seen:
@@ -259,56 +264,71 @@ class SqlEventLog:
             seen.add(e.message_id)
             moment = corrected_timestamp(received, e.timestamp, e.sent_at)
             rows.append(
-                {
-                    "txid": txid,
-                    "workspace_id": workspace_id,
-                    "message_id": e.message_id,
-                    "type": e.type,
-                    "event": e.event,
-                    "user_id": e.user_id,
-                    "anonymous_id": e.anonymous_id,
-                    "profile_id": e.profile_id,
-                    "properties": e.properties,
-                    "payload": e.payload,
-                    "timestamp": to_micros(moment),
-                    "received_at": received_us,
-                    "origin": e.origin,
-                }
+                (
+                    e.message_id,
+                    e.type,
+                    e.event,
+                    e.user_id,
+                    e.anonymous_id,
+                    e.profile_id,
+                    e.properties,
+                    e.payload,
+                    to_micros(moment),
+                    e.origin,
+                )
             )
         if self._pg:
             stored = self._append_pg(workspace_id, txid, received_us, rows)
         else:
-            stored = self._append_sqlite(rows)
+            stored = self._append_sqlite(workspace_id, received_us, rows, seqs)
+        if not seqs:
+            return []
         return [Appended(e.message_id, stored.pop(e.message_id, None)) for e in new_events]
 
     def _append_pg(
-        self, workspace_id: str, txid: int, received_us: int, rows: list[dict[str, Any]]
+        self, workspace_id: str, txid: int, received_us: int, rows: list[tuple[Any, ...]]
     ) -> dict[str, int]:
         """One INSERT ... SELECT FROM jsonb_array_elements per chunk: a short statement that
         the driver parses once (a multi-row VALUES statement is re-parsed for every chunk)."""
         stored: dict[str, int] = {}
         for start in range(0, len(rows), 5000):
-            document = orjson.dumps(
-                [[r[name] for name in _ROW_FIELDS] for r in rows[start : start + 5000]]
-            ).decode()
+            document = orjson.dumps(rows[start : start + 5000]).decode()
             params = {"txid": txid, "w": workspace_id, "received": received_us, "rows": document}
             stored.update((r[0], r[1]) for r in self._conn.execute(_PG_APPEND, params))
         return stored
 
-    def _append_sqlite(self, rows: list[dict[str, Any]]) -> dict[str, int]:
-        """The driver's executemany, then the new rows' `seq`s: this transaction holds
-        SQLite's only write lock, so every row above the old maximum is one of these."""
-        before = self._conn.exec_driver_sql("SELECT coalesce(max(seq), 0) FROM events").scalar()
+    def _append_sqlite(
+        self, workspace_id: str, received_us: int, rows: list[tuple[Any, ...]], seqs: bool
+    ) -> dict[str, int]:
+        """The driver's executemany, then (if wanted) the new rows' `seq`s: this transaction
+        holds SQLite's only write lock, so every row above the old maximum is one of these."""
+        if seqs:
+            before = self._conn.exec_driver_sql("SELECT coalesce(max(seq), 0) FROM events").scalar()
+        dumps = orjson.dumps
         self._conn.exec_driver_sql(
             _SQLITE_APPEND,
             [
-                tuple(
-                    orjson.dumps(r[name]).decode() if name in ("properties", "payload") else r[name]
-                    for name in _PG_COLUMNS
+                # In `_PG_COLUMNS` order; txid is always 0 on SQLite.
+                (
+                    0,
+                    workspace_id,
+                    m,
+                    kind,
+                    name,
+                    user,
+                    anonymous,
+                    profile,
+                    dumps(properties).decode(),
+                    dumps(payload).decode(),
+                    at,
+                    received_us,
+                    origin,
                 )
-                for r in rows
+                for m, kind, name, user, anonymous, profile, properties, payload, at, origin in rows
             ],
         )
+        if not seqs:
+            return {}
         found = self._conn.exec_driver_sql(
             "SELECT message_id, seq FROM events WHERE seq > ?", (before,)
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import builtins
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from operator import itemgetter
 from typing import Any
 
 import orjson
@@ -102,6 +103,9 @@ def _claim_sql(dialect: str) -> str:
     )
 
 
+_CATEGORIES = {c.value: c for c in Category}
+
+
 def _as_is(value: Any) -> Any:
     return value
 
@@ -139,7 +143,7 @@ def _claimed(row: Any, load: Callable[[Any], Any]) -> QueuedMessage:
         source=MessageSource.from_json(load(source)),
         profile_id=profile_id,
         address=address,
-        category=Category(category),
+        category=_CATEGORIES[category],
         template_version=template_version,
         subscription_group=group,
         context=load(context),
@@ -159,6 +163,29 @@ def _claimed(row: Any, load: Callable[[Any], Any]) -> QueuedMessage:
         sent_to,
         mid,
     )
+
+
+class ClaimedRows:
+    """`ClaimedBatch`: a claim's driver rows, parsed per workspace when asked for."""
+
+    _WORKSPACE, _DUE_AT = 1, 17  # positions in `_CLAIMED`
+
+    def __init__(self, rows: Sequence[Any], load: Callable[[Any], Any]) -> None:
+        self._by_workspace: dict[str, builtins.list[Any]] = {}
+        for row in sorted(rows, key=itemgetter(self._DUE_AT)):
+            self._by_workspace.setdefault(row[self._WORKSPACE], []).append(row)
+        self._count = len(rows)
+        self._load = load
+
+    def __len__(self) -> int:
+        return self._count
+
+    def workspaces(self) -> builtins.list[str]:
+        return builtins.list(self._by_workspace)
+
+    def messages(self, workspace_id: str) -> builtins.list[QueuedMessage]:
+        load = self._load
+        return [_claimed(row, load) for row in self._by_workspace.get(workspace_id, ())]
 
 
 class SqlOutbox:
@@ -211,6 +238,12 @@ class SqlOutbox:
     def claim(
         self, limit: int, now: datetime, lease_seconds: float
     ) -> builtins.list[QueuedMessage]:
+        batch = self.claim_batch(limit, now, lease_seconds)
+        claimed = [m for w in batch.workspaces() for m in batch.messages(w)]
+        claimed.sort(key=lambda item: item.due_at_us)
+        return claimed
+
+    def claim_batch(self, limit: int, now: datetime, lease_seconds: float) -> ClaimedRows:
         """Take due messages (and those whose dispatcher died mid-send) for this dispatcher:
         one statement marks them `sending` with a lease and returns them."""
         now_us = to_micros(now)
@@ -220,10 +253,7 @@ class SqlOutbox:
         # The placeholders' order: PostgreSQL picks the rows in a CTE before the UPDATE.
         params = due + lease if self._dialect == "postgresql" else lease + due
         rows = execute(self._conn, self._dialect, _claim_sql(self._dialect), params).all()
-        load = orjson.loads if self._dialect == "sqlite" else _as_is
-        claimed = [_claimed(row, load) for row in rows]
-        claimed.sort(key=lambda item: item.due_at_us)
-        return claimed
+        return ClaimedRows(rows, orjson.loads if self._dialect == "sqlite" else _as_is)
 
     def anything_due(self, now: datetime) -> bool:
         now_us = to_micros(now)
