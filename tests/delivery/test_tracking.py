@@ -7,7 +7,7 @@ import re
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from clarion.delivery.tracking import sign
+from clarion.delivery.tracking import Links, sign
 from tests.conftest import WorkspaceKeys, drain_consumers
 from tests.delivery.harness import (
     CART_REMINDER,
@@ -165,3 +165,17 @@ def test_delivery_webhook_bounces_suppress_and_bad_input_is_refused(
     assert unknown.status_code == 404
     unsigned = client.post("/v1/webhooks/delivery", json={"message_id": mid, "status": "delivered"})
     assert unsigned.status_code == 401
+
+
+def test_the_open_pixel_goes_before_the_last_closing_body_in_any_case() -> None:
+    links = Links("https://c.example", "key", "w1", "m1")
+    pixel = f'<img src="{links.open_pixel}"'
+    lower = links.rewrite("<html><body><p>Hi</p></body></html>")
+    assert lower.index(pixel) == len("<html><body><p>Hi</p>")
+    upper = links.rewrite("<HTML><BODY><p>Hi</p></BODY></HTML>")
+    assert upper.index(pixel) == len("<HTML><BODY><p>Hi</p>")
+    # A lower-case `</body>` quoted in the text, then the real one in capitals.
+    mixed = links.rewrite("<BODY><p>type </body> here</p></Body>\n</HTML>")
+    assert mixed.index(pixel) == len("<BODY><p>type </body> here</p>")
+    no_body = links.rewrite("<p>no body</p>")
+    assert no_body.startswith("<p>no body</p>" + pixel) and no_body.endswith(">")

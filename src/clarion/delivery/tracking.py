@@ -106,7 +106,11 @@ class Links:
 
         tracked = _HREF.sub(swap, html)
         pixel = f'<img src="{self.open_pixel}" width="1" height="1" alt="" style="display:none">'
-        closing = tracked.lower().rfind("</body>")
+        # The last `</body>` in any case; lowering copies the whole body, so only when
+        # the last lower-case one may not be it.
+        closing = tracked.rfind("</body>")
+        if closing == -1 or "</body>" in tracked[closing + 7 :].lower():
+            closing = tracked.lower().rfind("</body>")
         if closing == -1:
             return tracked + pixel
         return tracked[:closing] + pixel + tracked[closing:]
