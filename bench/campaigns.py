@@ -1,6 +1,6 @@
 """Campaign benchmarks (issue 8).
 
-    .venv/bin/python -m bench.campaigns [--recipients 1000000]
+    .venv/bin/python -m bench.campaigns [--recipients 1000000] [--action-dispatchers N]
     .venv/bin/python -m bench.campaigns --only api [--mode embedded|scaled|both] [--dispatchers N]
         [--connections 16] [--seconds 10] [--rates 1000] [--db sqlite|postgresql]
         [--nice -10]
@@ -35,9 +35,11 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from math import nan as NAN
+from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +57,7 @@ from clarion.delivery import Dispatcher, ProviderRegistry
 from clarion.delivery.templates import TemplateStore
 from clarion.ids import new_id
 from clarion.model.profiles import ProfileRecord
+from clarion.processing.heap import settle_heap
 from clarion.storage.schema import campaign_runs, captured_messages, outbox
 from clarion.storage.sql import SqlDatabase
 from clarion.workspaces import create_workspace as new_workspace
@@ -113,8 +116,61 @@ def add_subscribers(db: SqlDatabase, workspace: str, count: int) -> None:
             )
 
 
-def action_campaign(recipients: int, folder: Path) -> dict[str, float]:
-    db = open_database(f"sqlite:///{folder / 'action.db'}")
+def _run_queued(db: SqlDatabase) -> bool:
+    """Whether the campaign run has queued every recipient (snapshot taken, queueing done)."""
+    with db.read() as tx:
+        status = tx.conn.execute(select(campaign_runs.c.status)).scalar_one_or_none()
+    return status not in (None, "pending", "snapshotting", "sending")
+
+
+def _dispatcher(db: SqlDatabase, clock: SystemClock) -> Dispatcher:
+    return Dispatcher(
+        db,
+        clock,
+        ProviderRegistry(db, clock),
+        TemplateStore(),
+        public_url="http://127.0.0.1:8000",
+        batch_size=1000,
+    )
+
+
+async def _dispatch_run(dispatcher: Dispatcher, queued: Any) -> None:
+    """Dispatch until the run has queued everyone and nothing is left to send."""
+    db = dispatcher.db
+    try:
+        while True:
+            stats = await dispatcher.run_once()
+            if stats.claimed == 0 and queued():
+                with db.read() as tx:
+                    left = tx.conn.execute(
+                        select(func.count())
+                        .select_from(outbox)
+                        .where(outbox.c.status.in_(("pending", "sending")))
+                    ).scalar_one()
+                if not left:
+                    return
+            elif stats.claimed == 0:
+                await asyncio.sleep(0.01)
+    finally:
+        await dispatcher.providers.close()
+
+
+def _dispatch_process(url: str) -> float:
+    """One dispatcher process (as `clarion worker --dispatchers N` runs them); its CPU s."""
+    db = open_database(url)
+    settle_heap()
+    cpu = time.process_time()
+    asyncio.run(_dispatch_run(_dispatcher(db, SystemClock()), lambda: _run_queued(db)))
+    db.close()
+    return time.process_time() - cpu
+
+
+def action_campaign(recipients: int, folder: Path, processes: int = 0) -> dict[str, float]:
+    """With `processes` 0, the run and one dispatcher share this process, as in `clarion
+    serve`; otherwise this process runs the campaign and `processes` others dispatch, as
+    `clarion worker --dispatchers N` does."""
+    url = f"sqlite:///{folder / 'action.db'}"
+    db = open_database(url)
     clock = SystemClock()
     workspace = new_workspace(db, clock, "bench").workspace.id
     started = time.perf_counter()
@@ -147,14 +203,6 @@ def action_campaign(recipients: int, folder: Path) -> dict[str, float]:
             },
             now,
         )
-    dispatcher = Dispatcher(
-        db,
-        clock,
-        ProviderRegistry(db, clock),
-        TemplateStore(),
-        public_url="http://127.0.0.1:8000",
-        batch_size=1000,
-    )
     worker = RunWorker(db, clock)
     marks: dict[str, float] = {}
 
@@ -163,40 +211,32 @@ def action_campaign(recipients: int, folder: Path) -> dict[str, float]:
             stats = worker.step()
             if stats.snapshots and "snapshot" not in marks:
                 marks["snapshot"] = time.perf_counter()
-            with db.read() as tx:
-                status = tx.conn.execute(select(campaign_runs.c.status)).scalar_one()
-            if status != "sending":
+            if _run_queued(db):
                 marks["queued"] = time.perf_counter()
                 return
 
+    pool = None
+    if processes:  # started (interpreter, imports) before the clock runs
+        pool = ProcessPoolExecutor(processes, get_context("spawn"))
+        list(pool.map(abs, range(processes)))
     started = time.perf_counter()
     with db.write() as tx:
         activate(tx, find_campaign(tx, workspace, "december"), clock.now())
     runner = threading.Thread(target=run_campaign)
     runner.start()
-
-    async def dispatch() -> None:
-        while True:
-            stats = await dispatcher.run_once()
-            if stats.claimed == 0 and not runner.is_alive():
-                with db.read() as tx:
-                    left = tx.conn.execute(
-                        select(func.count())
-                        .select_from(outbox)
-                        .where(outbox.c.status.in_(("pending", "sending")))
-                    ).scalar_one()
-                if not left:
-                    return
-            elif stats.claimed == 0:
-                await asyncio.sleep(0.01)
-
-    asyncio.run(dispatch())
+    if pool is not None:
+        with pool:
+            dispatch_cpu = sum(pool.map(_dispatch_process, [url] * processes))
+        runner.join()
+    else:
+        asyncio.run(_dispatch_run(_dispatcher(db, clock), lambda: not runner.is_alive()))
     total = time.perf_counter() - started
     with db.read() as tx:
         sent = tx.conn.execute(select(func.count()).select_from(captured_messages)).scalar_one()
     db.close()
-    return {
+    result = {
         "recipients": recipients,
+        "dispatcher_processes": processes,
         "sent": sent,
         "setup_s": setup,
         "snapshot_s": marks["snapshot"] - started,
@@ -205,6 +245,9 @@ def action_campaign(recipients: int, folder: Path) -> dict[str, float]:
         "rate": sent / total,
         "peak_rss_mb": peak_rss_mb(os.getpid()),
     }
+    if pool is not None:
+        result["dispatcher_cpu_us_per_message"] = dispatch_cpu / max(1, sent) * 1e6
+    return result
 
 
 TRIGGER_PATH = "/v1/campaigns/order-confirmation/trigger"
@@ -529,6 +572,13 @@ def main() -> None:
         default=1,
         help="(b) scaled mode: `clarion worker --dispatchers N` (N dispatcher processes)",
     )
+    parser.add_argument(
+        "--action-dispatchers",
+        type=int,
+        default=0,
+        help="(a) 0: the run and one dispatcher share one process (`clarion serve`); "
+        "N: N dispatcher processes beside the run (`clarion worker --dispatchers N`)",
+    )
     args = parser.parse_args()
     print(machine())
     rates = [float(r) for r in args.rates.split(",") if r]
@@ -549,7 +599,8 @@ def main() -> None:
                 for line in lines:
                     print("(b)", line, flush=True)
         if args.only in (None, "action"):
-            print("(a) action campaign:", action_campaign(args.recipients, Path(folder)))
+            result = action_campaign(args.recipients, Path(folder), args.action_dispatchers)
+            print("(a) action campaign:", result)
 
 
 if __name__ == "__main__":
