@@ -9,6 +9,7 @@ from clarion.model.events import NewEvent
 from clarion.processing.consumers import run_once
 from clarion.storage.base import ConsumerBatch, Tx
 from clarion.storage.sql import SqlDatabase
+from clarion.storage.sql.engine import SQLITE_CACHE_KIB
 from clarion.workspaces import create_workspace
 
 FULL, NORMAL = 2, 1
@@ -57,3 +58,13 @@ def test_a_consumer_batch_commits_without_waiting_for_the_disk(sqlite_db: SqlDat
     consumer = Recorder()
     assert run_once(sqlite_db, clock, consumer) == 1
     assert consumer.settings == [NORMAL]
+
+
+def test_every_sqlite_connection_has_the_larger_page_cache(sqlite_db: SqlDatabase) -> None:
+    for _ in range(3):  # pooled connections, for writes and reads alike
+        with sqlite_db.write() as tx:
+            cache = tx.conn.exec_driver_sql("PRAGMA cache_size").scalar_one()  # type: ignore[attr-defined]
+            assert cache == -SQLITE_CACHE_KIB and SQLITE_CACHE_KIB > 2000  # SQLite's default
+        with sqlite_db.read() as tx:
+            cache = tx.conn.exec_driver_sql("PRAGMA cache_size").scalar_one()  # type: ignore[attr-defined]
+            assert cache == -SQLITE_CACHE_KIB

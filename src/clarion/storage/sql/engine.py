@@ -16,6 +16,12 @@ from clarion.storage.sql.checkpoint import AUTOCHECKPOINT_PAGES
 SQLITE_SYNCHRONOUS = "FULL"
 """WAL with synchronous=FULL: a 200 answered to an SDK survives a power cut."""
 
+SQLITE_CACHE_KIB = 64 * 1024
+"""Each connection's page cache (SQLite's default is 2 MB). A campaign to a million
+people claims, appends and loads through indexes far larger than 2 MB, and every
+page missed is a read system call: 64 MB made a 200,000-recipient campaign 7-18%
+faster (`bench/campaigns.py` (a)). The cache fills only as pages are read."""
+
 
 def _json_dumps(value: Any) -> str:
     return orjson.dumps(value).decode()
@@ -61,6 +67,7 @@ def _sqlite_engine(url: str, common: dict[str, Any]) -> Engine:
             # `SqlDatabase` checkpoints on a thread of its own (`checkpoint.py`).
             cursor.execute(f"PRAGMA wal_autocheckpoint={AUTOCHECKPOINT_PAGES}")
         cursor.execute(f"PRAGMA synchronous={SQLITE_SYNCHRONOUS}")
+        cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=60000")
         cursor.close()
