@@ -72,3 +72,26 @@ def test_a_claim_batch_parses_each_workspace_longest_due_first(
     assert batch.messages("another workspace") == []
     with db.write() as tx:  # the fifth is still there for the next claim
         assert [m.intent.source.run for m in tx.outbox.claim(4, clock.now(), 60)] == ["r0"]
+
+
+def test_a_claim_orders_expired_leases_and_pending_messages_together(
+    db: SqlDatabase, clock: FakeClock
+) -> None:
+    workspace = create_workspace(db, clock, "Acme").workspace.id
+    start = clock.now()
+    with db.write() as tx:
+        enqueue(tx, [intent(workspace, "a")], start, due_at=start - timedelta(minutes=10))
+    with db.write() as tx:  # `a` is leased to a dispatcher that then dies
+        assert [m.intent.source.run for m in tx.outbox.claim(5, start, 60)] == ["a"]
+    with db.write() as tx:
+        for run, minutes in (("c", 1), ("b", 5), ("d", 0)):
+            enqueue(tx, [intent(workspace, run)], start, due_at=start - timedelta(minutes=minutes))
+    clock.advance(timedelta(seconds=61))
+    with db.write() as tx:  # the expired lease is the longest due
+        assert [m.intent.source.run for m in tx.outbox.claim(2, clock.now(), 60)] == ["a", "b"]
+    with db.write() as tx:
+        taken = tx.outbox.claim(5, clock.now(), 60)
+    assert [m.intent.source.run for m in taken] == ["c", "d"]
+    assert [m.attempts for m in taken] == [1, 1]
+    with db.write() as tx:  # all leased now
+        assert tx.outbox.claim(5, clock.now(), 60) == []

@@ -88,18 +88,34 @@ _DUE = "(status = 'pending' AND due_at <= ?) OR (status = 'sending' AND lease_un
 
 
 def _claim_sql(dialect: str) -> str:
+    """Mark the longest-due messages `sending` with a lease, returning them.
+
+    Parameters: now and limit for each of the two kinds of due message, the limit,
+    then the lease's end and the time. Pending messages and those whose lease ran
+    out are found apart, each in `ix_outbox_due` order and cut at the limit: one
+    condition with OR made the database collect and sort every due message on each
+    claim (a million queued by a campaign were sorted a thousand at a time).
+    """
+    lock = " FOR UPDATE SKIP LOCKED" if dialect == "postgresql" else ""
+    due = (
+        "WITH pending AS (SELECT id, due_at FROM outbox WHERE status = 'pending'"
+        f" AND due_at <= ? ORDER BY due_at LIMIT ?{lock}),"
+        " expired AS (SELECT id, due_at FROM outbox WHERE status = 'sending'"
+        f" AND lease_until <= ? ORDER BY due_at LIMIT ?{lock}),"
+        " due AS (SELECT id FROM (SELECT id, due_at FROM pending UNION ALL"
+        " SELECT id, due_at FROM expired) AS found ORDER BY due_at LIMIT ?)"
+    )
     set_lease = "status = 'sending', lease_until = ?, attempts = attempts + 1, updated_at = ?"
     if dialect == "postgresql":
         # SKIP LOCKED: concurrent dispatchers take disjoint batches without waiting.
         returned = ", ".join(f"outbox.{c.strip()}" for c in _CLAIMED.split(","))
         return (
-            f"WITH due AS (SELECT id FROM outbox WHERE {_DUE} ORDER BY due_at LIMIT ?"
-            f" FOR UPDATE SKIP LOCKED) UPDATE outbox SET {set_lease} FROM due"
+            f"{due} UPDATE outbox SET {set_lease} FROM due"
             f" WHERE outbox.id = due.id RETURNING {returned}"
         )
     return (
-        f"UPDATE outbox SET {set_lease} WHERE id IN"
-        f" (SELECT id FROM outbox WHERE {_DUE} ORDER BY due_at LIMIT ?) RETURNING {_CLAIMED}"
+        f"{due} UPDATE outbox SET {set_lease} WHERE id IN (SELECT id FROM due)"
+        f" RETURNING {_CLAIMED}"
     )
 
 
@@ -249,10 +265,8 @@ class SqlOutbox:
         now_us = to_micros(now)
         lease_until = now_us + int(lease_seconds * 1e6)
         lease = (lease_until, driver_time(self._dialect, now))
-        due = (now_us, now_us, limit)
-        # The placeholders' order: PostgreSQL picks the rows in a CTE before the UPDATE.
-        params = due + lease if self._dialect == "postgresql" else lease + due
-        rows = execute(self._conn, self._dialect, _claim_sql(self._dialect), params).all()
+        due = (now_us, limit, now_us, limit, limit)
+        rows = execute(self._conn, self._dialect, _claim_sql(self._dialect), due + lease).all()
         return ClaimedRows(rows, orjson.loads if self._dialect == "sqlite" else _as_is)
 
     def anything_due(self, now: datetime) -> bool:
