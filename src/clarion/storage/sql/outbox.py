@@ -114,8 +114,7 @@ def _claim_sql(dialect: str) -> str:
             f" WHERE outbox.id = due.id RETURNING {returned}"
         )
     return (
-        f"{due} UPDATE outbox SET {set_lease} WHERE id IN (SELECT id FROM due)"
-        f" RETURNING {_CLAIMED}"
+        f"{due} UPDATE outbox SET {set_lease} WHERE id IN (SELECT id FROM due) RETURNING {_CLAIMED}"
     )
 
 
