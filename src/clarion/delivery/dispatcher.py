@@ -58,7 +58,8 @@ class _Ready:
 
 @dataclass(frozen=True)
 class _Write:
-    """Messages for a provider that stores them in the record transaction."""
+    """Messages for a provider that stores them in the record transaction: each is sent
+    exactly when that transaction commits (`write_in` answers nothing)."""
 
     write_in: Callable[[Tx, Sequence[RenderedMessage], datetime], None]
     messages: list[RenderedMessage]
@@ -71,20 +72,35 @@ class _Verdicts:
 
     now: datetime
     deferred: list[tuple[str, datetime, str]] = field(default_factory=list)
+    retried: list[tuple[str, datetime, str]] = field(default_factory=list)
+    """Sends that failed and are tried again (an attempt spent, unlike `deferred`)."""
     finished: list[dict[str, Any]] = field(default_factory=list)
     events: dict[str, list[NewEvent]] = field(default_factory=dict)
     ledger: list[dict[str, Any]] = field(default_factory=list)
+    uncounted: list[str] = field(default_factory=list)
+    """Messages whose cap slot is given back (not sent after all)."""
 
     def __bool__(self) -> bool:
-        return bool(self.deferred or self.finished or self.events or self.ledger)
+        return bool(
+            self.deferred
+            or self.retried
+            or self.finished
+            or self.events
+            or self.ledger
+            or self.uncounted
+        )
 
     def write(self, tx: Tx) -> None:
         """Write them all in `tx`."""
         for message_id, until, reason in self.deferred:
             tx.outbox.defer(message_id, until, self.now, reason)
+        for message_id, until, reason in self.retried:
+            tx.outbox.defer(message_id, until, self.now, reason, retry=True)
         tx.outbox.finish_many(self.finished, self.now)
         if self.ledger:
             tx.ledger.count(self.ledger)
+        for message_id in self.uncounted:
+            tx.ledger.uncount(message_id)
         for workspace_id, events in self.events.items():
             tx.events.append(workspace_id, events, self.now, seqs=False)
 
@@ -364,20 +380,17 @@ class Dispatcher:
         stats: DispatchStats,
         verdicts: _Verdicts,
     ) -> None:
-        now = self.clock.now()
-        for write in writes:  # stored if and only if recorded as sent, in the transaction
+        # What was sent is worked out before the write transaction: on SQLite it holds
+        # the database's only write lock, which the other dispatchers are waiting for.
+        outcomes = _Verdicts(self.clock.now())
+        now = outcomes.now
+        for write in writes:
             results.update(
                 {
                     m.message_id: SendResult(SendStatus.SENT, provider_message_id=m.message_id)
                     for m in write.messages
                 }
             )
-        # Everything is worked out before the write transaction: on SQLite it holds the
-        # database's only write lock, which the other dispatchers are waiting for.
-        events: dict[str, list[NewEvent]] = {}
-        finished: list[dict[str, Any]] = []
-        uncounted: list[str] = []
-        retries: list[tuple[str, datetime, str]] = []
         for item in ready:
             candidate = item.candidate
             intent = candidate.item.intent
@@ -388,7 +401,7 @@ class Dispatcher:
             outcome: Outcome | None = None
             extra: dict[str, Any] = {}
             if result.status is SendStatus.SENT:
-                finished.append(
+                outcomes.finished.append(
                     {
                         "id": candidate.item.id,
                         "status": "sent",
@@ -400,7 +413,7 @@ class Dispatcher:
                 outcome = Outcome.SENT
                 stats.sent += 1
             else:
-                uncounted.append(candidate.item.id)
+                outcomes.uncounted.append(candidate.item.id)
                 if (
                     result.status is SendStatus.TRANSIENT
                     and candidate.item.attempts < self.max_attempts
@@ -410,10 +423,12 @@ class Dispatcher:
                         if result.retry_after_seconds
                         else backoff(candidate.item.attempts)
                     )
-                    retries.append((candidate.item.id, now + wait, f"retry: {result.error}"))
+                    outcomes.retried.append(
+                        (candidate.item.id, now + wait, f"retry: {result.error}")
+                    )
                     stats.retried += 1
                 else:
-                    finished.append(
+                    outcomes.finished.append(
                         {
                             "id": candidate.item.id,
                             "status": "failed",
@@ -423,17 +438,11 @@ class Dispatcher:
                     outcome, extra = Outcome.FAILED, {"reason": result.error or "failed"}
                     stats.failed += 1
             if outcome is not None:
-                events.setdefault(intent.workspace_id, []).append(
+                outcomes.events.setdefault(intent.workspace_id, []).append(
                     outcome_event(intent, outcome, now, template_version=version, **extra)
                 )
         with self._writer.write() as tx:
             verdicts.write(tx)
             for write in writes:
                 write.write_in(tx, write.messages, now)
-            for message_id in uncounted:
-                tx.ledger.uncount(message_id)
-            for message_id, until, reason in retries:
-                tx.outbox.defer(message_id, until, now, reason, retry=True)
-            tx.outbox.finish_many(finished, now)
-            for workspace_id, batch in events.items():
-                tx.events.append(workspace_id, batch, now, seqs=False)
+            outcomes.write(tx)

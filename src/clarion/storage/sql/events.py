@@ -75,20 +75,9 @@ _PG_COLUMNS = {
     "received_at": "bigint",
     "origin": "text",
 }
-# The rows travel as one JSON array of arrays (in `_ROW_FIELDS` order): the driver dumps
-# a Python list as an array element by element, ~70 µs a row for the 13 columns.
-_ROW_FIELDS = (
-    "message_id",
-    "type",
-    "event",
-    "user_id",
-    "anonymous_id",
-    "profile_id",
-    "properties",
-    "payload",
-    "timestamp",
-    "origin",
-)
+# The rows travel as one JSON array of arrays, each (message_id, type, event, user_id,
+# anonymous_id, profile_id, properties, payload, timestamp, origin): `r->>0` ... `r->>9`
+# below. The driver dumps a Python list as an array element by element, ~70 µs a row.
 _PG_APPEND = text(
     f"INSERT INTO events ({', '.join(_PG_COLUMNS)}) SELECT :txid, :w, r->>0, r->>1, r->>2,"
     " r->>3, r->>4, r->>5, r->6, r->7, CAST(r->>8 AS bigint), :received, r->>9"
@@ -256,7 +245,7 @@ class SqlEventLog:
         # Taken after the transaction id exists: the watermark depends on it.
         received = now
         received_us = to_micros(received)
-        rows: list[tuple[Any, ...]] = []  # in `_ROW_FIELDS` order
+        rows: list[tuple[Any, ...]] = []  # in `_PG_APPEND`'s order
         seen: set[str] = set()
         for e in new_events:
             if e.message_id in seen:
