@@ -12,6 +12,8 @@ PostgreSQL and DuckDB compare them identically; other times are `UtcDateTime`.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -28,6 +30,9 @@ from sqlalchemy import (
 )
 
 from clarion.storage.types import Json, UtcDateTime
+
+# Small keyed tables are stored in their primary key's B-tree on SQLite (migration 0011).
+WITHOUT_ROWID: dict[str, Any] = {"sqlite_with_rowid": False}
 
 metadata = MetaData(
     naming_convention={
@@ -171,6 +176,7 @@ identities = Table(
     Column("profile_id", String(40), nullable=False, info={"profile_id": True}),
     Column("created_at", UtcDateTime, nullable=False),
     Index("ix_identities_profile", "workspace_id", "profile_id"),
+    **WITHOUT_ROWID,
 )
 
 profile_merges = Table(
@@ -211,6 +217,7 @@ subscriptions = Table(
     Column("status", String(15), nullable=False),
     Column("source", String(30), nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
+    **WITHOUT_ROWID,
 )
 
 address_subscriptions = Table(
@@ -225,6 +232,7 @@ address_subscriptions = Table(
     Column("status", String(15), nullable=False),
     Column("source", String(30), nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
+    **WITHOUT_ROWID,
 )
 
 consent_history = Table(
@@ -362,6 +370,7 @@ suppressions = Table(
     Column("address", String(320)),
     Column("reason", String(30), nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
+    **WITHOUT_ROWID,
 )
 
 send_ledger = Table(
@@ -375,6 +384,7 @@ send_ledger = Table(
     Column("category", String(15), nullable=False),
     Column("sent_at", BigInteger, nullable=False),
     Index("ix_send_ledger_profile", "workspace_id", "profile_id", "sent_at"),
+    **WITHOUT_ROWID,
 )
 
 channel_configs = Table(
@@ -432,6 +442,7 @@ journey_waits = Table(
     _workspace(),
     Column("profile_id", String(40), nullable=False, info={"profile_id": True}),
     Index("ix_journey_waits_profile", "workspace_id", "profile_id", "event"),
+    **WITHOUT_ROWID,
 )
 
 journey_timers = Table(
@@ -595,6 +606,7 @@ campaign_recipients = Table(
     Column("due_at", BigInteger, nullable=False),
     Column("message_id", String(40), nullable=False),
     Index("ix_campaign_recipients_profile", "workspace_id", "profile_id"),
+    **WITHOUT_ROWID,
 )
 
 campaign_requests = Table(
@@ -618,6 +630,7 @@ campaign_outcomes = Table(
     Column("campaign_id", String(40), nullable=False),
     Column("run_id", String(40), nullable=False),
     Index("ix_campaign_outcomes_run", "workspace_id", "campaign_id", "run_id", "outcome"),
+    **WITHOUT_ROWID,
 )
 
 
@@ -631,6 +644,7 @@ audience_members = Table(
     Column("profile_id", String(40), primary_key=True, info={"profile_id": True}),
     Column("since", BigInteger, nullable=False),
     Index("ix_audience_members_profile", "workspace_id", "profile_id"),
+    **WITHOUT_ROWID,
 )
 
 audience_timers = Table(
@@ -642,6 +656,7 @@ audience_timers = Table(
     Column("profile_id", String(40), primary_key=True, info={"profile_id": True}),
     Column("due_at", BigInteger, nullable=False),
     Index("ix_audience_timers_due", "due_at"),
+    **WITHOUT_ROWID,
 )
 
 audience_status = Table(
