@@ -109,3 +109,9 @@ def test_a_referred_audience_is_evaluated_once_per_view_and_instant() -> None:
     later = _view("NO", [(NOW - DAY, 150)])
     assert se_buyers.at(later, NOW) == (False, NOW - DAY + 7 * DAY)
     assert se.at(later, NOW) == (False, None)
+
+
+def test_an_audience_is_timed_when_it_or_one_it_refers_to_has_a_window() -> None:
+    together = _compiled()
+    timed = {n: c.timed for n, c in together.items() if isinstance(c, CompiledAudience)}
+    assert timed == {"se": False, "buyers": True, "se-buyers": True, "not-se-buyers": True}

@@ -161,6 +161,9 @@ def test_bulk_membership_changes_and_timers(db: SqlDatabase, clock: FakeClock) -
         asked = [("b", "p1"), ("a", "p2"), ("c", "p9"), ("b", "p2")]
         assert tx.audiences.state(ws, asked) == ({("b", "p1")}, {("b", "p1"): 40})
         assert tx.audiences.state(ws, []) == (set(), {})
+        # Timers are looked up only for the audiences named timed.
+        assert tx.audiences.state(ws, asked, timed={"a"}) == ({("b", "p1")}, {})
+        assert tx.audiences.state(ws, asked, timed={"b"}) == ({("b", "p1")}, {("b", "p1"): 40})
 
 
 def test_tracks_are_the_named_track_events_oldest_first(db: SqlDatabase, clock: FakeClock) -> None:

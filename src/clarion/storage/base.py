@@ -12,7 +12,7 @@ Concrete backends live in `clarion.storage.sql`; only the composition roots
 from __future__ import annotations
 
 import builtins
-from collections.abc import Iterator, Sequence
+from collections.abc import Container, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
@@ -714,10 +714,15 @@ class AudienceRepo(Protocol):
     ) -> dict[tuple[str, str], int]: ...
 
     def state(
-        self, workspace_id: str, pairs: Sequence[tuple[str, str]]
+        self,
+        workspace_id: str,
+        pairs: Sequence[tuple[str, str]],
+        timed: Container[str] | None = None,
     ) -> tuple[set[tuple[str, str]], dict[tuple[str, str], int]]:
         """Of these `(audience, profile)` pairs: those that are memberships, and the due
-        µs of those with a timer (exact pairs: each a primary-key lookup)."""
+        µs of those with a timer (exact pairs: each a primary-key lookup). Timers are
+        looked up only for audiences in `timed` (all when it is None): those whose
+        membership can change with time alone."""
         ...
 
     def refresh_statistics(self) -> None:

@@ -91,7 +91,9 @@ def reevaluate(
     audiences = {a for names in wanted.values() for a in names}
     seen = views(tx, workspace_id, index, audiences, ids)
     current, planned = tx.audiences.state(
-        workspace_id, [(name, pid) for pid, names in wanted.items() for name in names]
+        workspace_id,
+        [(name, pid) for pid, names in wanted.items() for name in names],
+        timed={a for a in audiences if live[a].compiled.timed},
     )
     events: list[NewEvent] = []
     entered: list[tuple[str, str]] = []

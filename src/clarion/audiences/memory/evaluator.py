@@ -30,6 +30,11 @@ class CompiledAudience:
         """Whether `profile` is a member at `now`."""
         return self.root.holds(profile, as_micros(now))
 
+    @property
+    def timed(self) -> bool:
+        """Whether membership can change through time alone (`at` may give a due instant)."""
+        return self.root.changes is not never
+
     def next_change(self, profile: ProfileView, now: datetime | int) -> int | None:
         """The earliest instant (µs) after `now` at which membership may change through
         time alone (a window expiring, a date coming closer), or None if it never will.

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Sequence
+from collections.abc import Container, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -74,22 +74,29 @@ _TIMERS = text(
 # tables' other indexes do not cover a profile's timers, and SQLite scans a whole
 # workspace's memberships rather than seek each of a long IN list). Membership is read
 # from the key alone (a covering index: no second seek into the table for `since`).
+# The pairs whose state is read, grouped by audience (`{audience: [profile, ...]}`: each
+# name read once, as a key) and the audiences whose timers are looked up (`:timed`).
 _SQLITE_STATE = text(
-    "WITH r AS MATERIALIZED (SELECT json_extract(j.value, '$[0]') AS a,"
-    " json_extract(j.value, '$[1]') AS p FROM json_each(:rows) AS j)"
+    "WITH r AS MATERIALIZED (SELECT a.key AS a, p.value AS p,"
+    " a.key IN (SELECT value FROM json_each(:timed)) AS timed"
+    " FROM json_each(:groups) AS a, json_each(a.value) AS p)"
     " SELECT a, p, m.profile_id IS NOT NULL, t.due_at FROM r"
     " LEFT JOIN audience_members AS m"
     "  ON m.workspace_id = :w AND m.audience = r.a AND m.profile_id = r.p"
     " LEFT JOIN audience_timers AS t"
-    "  ON t.workspace_id = :w AND t.audience = r.a AND t.profile_id = r.p"
+    "  ON r.timed AND t.workspace_id = :w AND t.audience = r.a AND t.profile_id = r.p"
     " WHERE m.profile_id IS NOT NULL OR t.due_at IS NOT NULL"
 )
 _PG_STATE = text(
-    "SELECT r->>0, r->>1, m.since IS NOT NULL, t.due_at FROM " + _PG_ROWS + ""
+    "WITH r AS (SELECT g.a, p.id AS p,"
+    " g.a IN (SELECT jsonb_array_elements_text(CAST(:timed AS jsonb))) AS timed"
+    " FROM jsonb_each(CAST(:groups AS jsonb)) AS g(a, ids),"
+    " jsonb_array_elements_text(g.ids) AS p(id))"
+    " SELECT r.a, r.p, m.since IS NOT NULL, t.due_at FROM r"
     " LEFT JOIN audience_members AS m"
-    "  ON m.workspace_id = :w AND m.audience = r->>0 AND m.profile_id = r->>1"
+    "  ON m.workspace_id = :w AND m.audience = r.a AND m.profile_id = r.p"
     " LEFT JOIN audience_timers AS t"
-    "  ON t.workspace_id = :w AND t.audience = r->>0 AND t.profile_id = r->>1"
+    "  ON r.timed AND t.workspace_id = :w AND t.audience = r.a AND t.profile_id = r.p"
     " WHERE m.since IS NOT NULL OR t.due_at IS NOT NULL"
 )
 _FACTS = select(profiles.c.id, profiles.c.traits, profiles.c.timezone).where(
@@ -250,16 +257,24 @@ class SqlAudiences:
         return found
 
     def state(
-        self, workspace_id: str, pairs: Sequence[tuple[str, str]]
+        self,
+        workspace_id: str,
+        pairs: Sequence[tuple[str, str]],
+        timed: Container[str] | None = None,
     ) -> tuple[set[tuple[str, str]], dict[tuple[str, str], int]]:
         members: set[tuple[str, str]] = set()
         timers: dict[tuple[str, str], int] = {}
         statement = _PG_STATE if self._dialect == "postgresql" else _SQLITE_STATE
         for start in range(0, len(pairs), 5000):
-            document = _rows(pairs[start : start + 5000])
-            for audience, pid, member, due in self._conn.execute(
-                statement, {"w": workspace_id, "rows": document}
-            ).all():
+            grouped: dict[str, list[str]] = {}
+            for audience, pid in pairs[start : start + 5000]:
+                grouped.setdefault(audience, []).append(pid)
+            params = {
+                "w": workspace_id,
+                "groups": orjson.dumps(grouped).decode(),
+                "timed": _rows([a for a in grouped if timed is None or a in timed]),
+            }
+            for audience, pid, member, due in self._conn.execute(statement, params).all():
                 if member:
                     members.add((audience, pid))
                 if due is not None:
