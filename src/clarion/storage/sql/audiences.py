@@ -272,7 +272,7 @@ class SqlAudiences:
             params = {
                 "w": workspace_id,
                 "groups": orjson.dumps(grouped).decode(),
-                "timed": _rows([a for a in grouped if timed is None or a in timed]),
+                "timed": orjson.dumps([a for a in grouped if timed is None or a in timed]).decode(),
             }
             for audience, pid, member, due in self._conn.execute(statement, params).all():
                 if member:
