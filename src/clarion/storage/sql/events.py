@@ -89,16 +89,24 @@ _SQLITE_APPEND = (
     " ON CONFLICT (workspace_id, message_id) DO NOTHING"
 )
 
-_TRACKS = (
-    select(events.c.profile_id, events.c.event, events.c.timestamp, events.c.properties)
-    .where(
-        events.c.workspace_id == bindparam("w"),
-        events.c.profile_id.in_(bindparam("ids", expanding=True)),
-        events.c.type == "track",
-        events.c.event.in_(bindparam("names", expanding=True)),
-    )
-    .order_by(events.c.seq)
-)
+# The track events of these profiles with these names, in log order; ids and names are
+# JSON arrays (one statement text whatever their number: no expanding IN to render).
+_TRACKS = {
+    "sqlite": text(
+        "SELECT profile_id, event, timestamp, properties FROM events"
+        " WHERE workspace_id = :w AND profile_id IN (SELECT value FROM json_each(:ids))"
+        " AND type = 'track' AND event IN (SELECT value FROM json_each(:names))"
+        " ORDER BY seq"
+    ),
+    "postgresql": text(
+        "SELECT profile_id, event, timestamp, properties FROM events"
+        " WHERE workspace_id = :w"
+        " AND profile_id = ANY(SELECT jsonb_array_elements_text(CAST(:ids AS jsonb)))"
+        " AND type = 'track'"
+        " AND event = ANY(SELECT jsonb_array_elements_text(CAST(:names AS jsonb)))"
+        " ORDER BY seq"
+    ),
+}
 
 _NO_XMIN = 2**62
 """SQLite's stand-in for 'every stored row is final'."""
@@ -486,12 +494,15 @@ class SqlEventLog:
     ) -> dict[str, list[EventFacts]]:
         found: dict[str, list[EventFacts]] = {}
         ids = list(dict.fromkeys(profile_ids))
-        for start in range(0, len(ids) if names else 0, 500):
-            rows = self._conn.execute(
-                _TRACKS,
-                {"w": workspace_id, "ids": ids[start : start + 500], "names": list(names)},
-            )
+        statement = _TRACKS["postgresql" if self._pg else "sqlite"]
+        wanted = orjson.dumps(list(names)).decode()
+        loads = orjson.loads
+        for start in range(0, len(ids) if names else 0, 5000):
+            params = {"w": workspace_id, "ids": orjson.dumps(ids[start : start + 5000]).decode()}
+            rows = self._conn.execute(statement, {**params, "names": wanted})
             for pid, name, timestamp, properties in rows.all():
+                if isinstance(properties, str):  # SQLite hands JSON back as text
+                    properties = loads(properties)
                 found.setdefault(pid, []).append(EventFacts(pid, name, timestamp, properties))
         return found
 
