@@ -16,10 +16,9 @@ from clarion.storage.schema import (
     audience_members,
     audience_status,
     audience_timers,
-    profiles,
 )
 from clarion.storage.sql.bulk import BulkInsert
-from clarion.storage.sql.dialect import insert_ignoring_conflicts, upsert
+from clarion.storage.sql.dialect import in_json_list, insert_ignoring_conflicts, upsert
 
 _CHUNK = 500
 # PostgreSQL: one statement over a JSON array of rows (executemany costs a round of the
@@ -99,14 +98,20 @@ _PG_STATE = text(
     "  ON r.timed AND t.workspace_id = :w AND t.audience = r.a AND t.profile_id = r.p"
     " WHERE m.since IS NOT NULL OR t.due_at IS NOT NULL"
 )
-_FACTS = select(profiles.c.id, profiles.c.traits, profiles.c.timezone).where(
-    profiles.c.workspace_id == bindparam("w"),
-    profiles.c.id.in_(bindparam("ids", expanding=True)),
-)
-_IDENTITIES = text(
-    "SELECT profile_id, namespace, value FROM identities"
-    " WHERE workspace_id = :w AND profile_id IN :ids"
-).bindparams(bindparam("ids", expanding=True))
+_FACTS = {
+    dialect: text(
+        "SELECT id, traits, timezone FROM profiles"
+        f" WHERE workspace_id = :w AND {in_json_list(dialect, 'id', 'ids')}"
+    )
+    for dialect in ("sqlite", "postgresql")
+}
+_IDENTITIES = {
+    dialect: text(
+        "SELECT profile_id, namespace, value FROM identities"
+        f" WHERE workspace_id = :w AND {in_json_list(dialect, 'profile_id', 'ids')}"
+    )
+    for dialect in ("sqlite", "postgresql")
+}
 
 
 def _rows(rows: Sequence[tuple[Any, ...]]) -> str:
@@ -296,12 +301,16 @@ class SqlAudiences:
     ) -> dict[str, ProfileFacts]:
         found: dict[str, ProfileFacts] = {}
         ids = list(dict.fromkeys(profile_ids))
-        for start in range(0, len(ids), _CHUNK):
-            params = {"w": workspace_id, "ids": ids[start : start + _CHUNK]}
-            for pid, traits, timezone in self._conn.execute(_FACTS, params).all():
+        loads = orjson.loads
+        for start in range(0, len(ids), 5000):
+            params = {"w": workspace_id, "ids": orjson.dumps(ids[start : start + 5000]).decode()}
+            for pid, traits, timezone in self._conn.execute(_FACTS[self._dialect], params):
+                if isinstance(traits, str):  # SQLite hands JSON back as text
+                    traits = loads(traits)
                 found[pid] = ProfileFacts(pid, traits, timezone, [])
             if identities:
-                for pid, namespace, value in self._conn.execute(_IDENTITIES, params).all():
+                rows = self._conn.execute(_IDENTITIES[self._dialect], params)
+                for pid, namespace, value in rows:
                     facts = found.get(pid)
                     if facts is not None:
                         facts.identities.append((namespace, value))

@@ -30,3 +30,13 @@ def adding(dialect: str, table: Table, index_elements: list[str], column: str) -
     return stmt.on_conflict_do_update(
         index_elements=index_elements, set_={column: table.c[column] + stmt.excluded[column]}
     )
+
+
+def in_json_list(dialect: str, column: str, param: str) -> str:
+    """SQL testing that `column` is one of the strings in the JSON array bound to `:param`.
+
+    One statement text whatever the list's length (an expanding IN renders new SQL for
+    each length), and both dialects plan it as index lookups, one per element."""
+    if dialect == "postgresql":
+        return f"{column} = ANY(SELECT jsonb_array_elements_text(CAST(:{param} AS jsonb)))"
+    return f"{column} IN (SELECT value FROM json_each(:{param}))"

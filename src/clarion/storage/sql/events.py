@@ -58,7 +58,7 @@ from clarion.model.events import LoggedEvent, NewEvent, corrected_timestamp
 from clarion.storage.base import Appended, ConsumerBatch, EventFacts, EventFilter
 from clarion.storage.erasure import erasure_hook
 from clarion.storage.schema import consumer_cursors, events
-from clarion.storage.sql.dialect import insert_ignoring_conflicts
+from clarion.storage.sql.dialect import in_json_list, insert_ignoring_conflicts
 
 _PG_COLUMNS = {
     "txid": "bigint",
@@ -89,23 +89,14 @@ _SQLITE_APPEND = (
     " ON CONFLICT (workspace_id, message_id) DO NOTHING"
 )
 
-# The track events of these profiles with these names, in log order; ids and names are
-# JSON arrays (one statement text whatever their number: no expanding IN to render).
+# The track events of these profiles with these names, in log order.
 _TRACKS = {
-    "sqlite": text(
-        "SELECT profile_id, event, timestamp, properties FROM events"
-        " WHERE workspace_id = :w AND profile_id IN (SELECT value FROM json_each(:ids))"
-        " AND type = 'track' AND event IN (SELECT value FROM json_each(:names))"
-        " ORDER BY seq"
-    ),
-    "postgresql": text(
-        "SELECT profile_id, event, timestamp, properties FROM events"
-        " WHERE workspace_id = :w"
-        " AND profile_id = ANY(SELECT jsonb_array_elements_text(CAST(:ids AS jsonb)))"
-        " AND type = 'track'"
-        " AND event = ANY(SELECT jsonb_array_elements_text(CAST(:names AS jsonb)))"
-        " ORDER BY seq"
-    ),
+    dialect: text(
+        "SELECT profile_id, event, timestamp, properties FROM events WHERE workspace_id = :w"
+        f" AND {in_json_list(dialect, 'profile_id', 'ids')} AND type = 'track'"
+        f" AND {in_json_list(dialect, 'event', 'names')} ORDER BY seq"
+    )
+    for dialect in ("sqlite", "postgresql")
 }
 
 _NO_XMIN = 2**62
