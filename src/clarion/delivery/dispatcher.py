@@ -26,6 +26,7 @@ from liquid.exceptions import LiquidError
 from clarion.channels.base import Provider, SendResult, SendStatus
 from clarion.clock import Clock
 from clarion.delivery.outcomes import outcome_event
+from clarion.delivery.pace import BatchPace
 from clarion.delivery.pipeline.address import AddressStage
 from clarion.delivery.pipeline.candidate import Candidate, Decision, StageContext, run_stages
 from clarion.delivery.pipeline.caps import FrequencyCapStage, cap_rules
@@ -134,7 +135,7 @@ class Dispatcher:
         templates: TemplateStore,
         *,
         public_url: str,
-        batch_size: int = 500,
+        batch_size: int = 2000,
         lease_seconds: float = 120,
         max_attempts: int = 8,
         send_concurrency: int = 32,
@@ -143,6 +144,7 @@ class Dispatcher:
         self.db, self.clock, self.providers, self.templates = db, clock, providers, templates
         self.public_url = public_url.rstrip("/")
         self.batch_size, self.lease_seconds = batch_size, lease_seconds
+        self._pace = BatchPace(lease_seconds)
         self.max_attempts, self.send_concurrency = max_attempts, send_concurrency
         self._throttle = ThrottleStage()
         self._send_time = send_time
@@ -166,6 +168,7 @@ class Dispatcher:
     async def run_once(self) -> DispatchStats:
         """Process one batch; `claimed == 0` means nothing was due."""
         stats = DispatchStats()
+        started = self.clock.now()
         ready, verdicts = await asyncio.to_thread(self._claim_and_judge, stats)
         if not ready:
             if verdicts:
@@ -188,6 +191,7 @@ class Dispatcher:
                 item.error = f"render_error: {exc}"
         results, writes = await self._send([r for r in ready if r.message is not None])
         await asyncio.to_thread(self._record, ready, results, writes, stats, verdicts)
+        self._pace.observe(stats.claimed, (self.clock.now() - started).total_seconds())
         return stats
 
     # --- 1. claim and judge ------------------------------------------------
@@ -211,7 +215,8 @@ class Dispatcher:
             if not tx.outbox.anything_due(now):
                 return ready, _Verdicts(now)
         with self._writer.write() as tx:
-            claimed = tx.outbox.claim_batch(self.batch_size, now, self.lease_seconds)
+            size = self._pace.size(self.batch_size)
+            claimed = tx.outbox.claim_batch(size, now, self.lease_seconds)
             stats.claimed = len(claimed)
             verdicts = _Verdicts(now)
             for workspace_id in sorted(claimed.workspaces()):
