@@ -130,7 +130,6 @@ def _dispatcher(db: SqlDatabase, clock: SystemClock) -> Dispatcher:
         ProviderRegistry(db, clock),
         TemplateStore(),
         public_url="http://127.0.0.1:8000",
-        batch_size=1000,
     )
 
 

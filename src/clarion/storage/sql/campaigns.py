@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, delete, func, or_, select, update
 
 from clarion.storage.campaigns import CampaignRun, CampaignState, Recipient
 from clarion.storage.erasure import erasure_hook
@@ -20,9 +20,16 @@ from clarion.storage.schema import (
     outbox,
     profiles,
 )
+from clarion.storage.sql.bulk import BulkInsert
 from clarion.storage.sql.dialect import insert_ignoring_conflicts, upsert
 
 _CHUNK = 5000
+# A snapshot writes every recipient of a run at once (a million for a large campaign).
+_ADD_RECIPIENTS = BulkInsert(
+    campaign_recipients,
+    ("run_id", "position", "workspace_id", "profile_id", "due_at", "message_id"),
+    ("run_id", "position"),
+)
 ACTIVE_RUNS = ("pending", "snapshotting", "sending", "delivering")
 
 
@@ -243,21 +250,10 @@ class SqlCampaigns:
     def add_recipients(
         self, workspace_id: str, run_id: str, rows: Sequence[tuple[int, str, int, str]]
     ) -> None:
-        for start in range(0, len(rows), _CHUNK):
-            self._conn.execute(
-                insert(campaign_recipients),
-                [
-                    {
-                        "run_id": run_id,
-                        "position": position,
-                        "workspace_id": workspace_id,
-                        "profile_id": profile_id,
-                        "due_at": due,
-                        "message_id": message_id,
-                    }
-                    for position, profile_id, due, message_id in rows[start : start + _CHUNK]
-                ],
-            )
+        _ADD_RECIPIENTS.execute(
+            self._conn,
+            [(run_id, position, workspace_id, pid, due, mid) for position, pid, due, mid in rows],
+        )
 
     def clear_recipients(self, run_id: str) -> None:
         self._conn.execute(
