@@ -144,6 +144,13 @@ def test_an_order_below_every_where_concerns_only_audiences_without_one(
     # `recent-date` filters on a date operator (time moves it): every order may matter.
     assert index.affected(small) == {"ordered", "recent-date"}
     assert index.affected(large) == {"big", "big-se", "ordered", "recent-date"}
+    # The consumer's own `audience.entered` events concern no audience: "big-se" inlines
+    # "big" and was re-evaluated on the large order itself, in the same batch.
+    with db.read() as tx:
+        entered = tx.events.named(ws, [pid], ["audience.entered"])[pid]
+        held = tx.audiences.memberships(ws, [pid])[pid]
+    assert {str(e.properties["audience"]) for e in entered} == held >= {"big", "big-se"}
+    assert [index.affected(e) for e in entered] == [set() for _ in entered]
 
 
 def test_bulk_membership_changes_and_timers(db: SqlDatabase, clock: FakeClock) -> None:

@@ -14,7 +14,8 @@ from clarion.model.events import LoggedEvent
 from clarion.storage.base import Page, Tx
 
 CONSENT_EVENT = "profile.consent_changed"
-_SPECIAL = {CONSENT_EVENT, "audience.entered", "audience.exited"}
+_MEMBERSHIP = {"audience.entered", "audience.exited"}
+_SPECIAL = {CONSENT_EVENT, *_MEMBERSHIP}
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,10 @@ class AudienceIndex:
         """The audiences whose membership this event may change for its profile."""
         if event.event == "profile.merged":
             return set(self.audiences)
+        if event.event in _MEMBERSHIP and event.properties.get("audience") in self.audiences:
+            # Audiences that refer to a live audience inline its definition: they were
+            # re-evaluated on the very events that changed it, and share its timers.
+            return set()
         plain_track = event.type == "track" and event.event not in _SPECIAL
         if plain_track and "consent" not in (event.payload.get("context") or {}):
             name = event.event or ""  # only the event can matter, and only if a `where` lets it
