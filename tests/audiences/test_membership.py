@@ -198,7 +198,7 @@ def test_with_no_audience_anywhere_the_consumer_reads_nothing_and_backfill_still
     settle(app, client)  # passed over: no audience needs them yet
     apply(client, ws, FREQUENT)
     with app.state.services.db.read() as tx:
-        assert consumer.reads_in(tx) is None
+        assert consumer.reads_in(tx) == EventFilter.all_but("audience.entered", "audience.exited")
     settle(app, client)  # the new audience is backfilled from the stored events
     with app.state.services.db.read() as tx:
         status = tx.audiences.status(ws.id, "frequent-buyers-se")

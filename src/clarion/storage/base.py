@@ -26,7 +26,7 @@ from clarion.model.consent import (
     SubscriptionGroup,
 )
 from clarion.model.documents import Ref, StoredDocument
-from clarion.model.events import LoggedEvent, NewEvent
+from clarion.model.events import CALL_TYPES, LoggedEvent, NewEvent
 from clarion.model.messages import MessageIntent, QueuedMessage, RenderedMessage
 from clarion.model.profiles import Identity, ProfileRecord
 from clarion.model.roles import KeyKind, Role
@@ -114,20 +114,29 @@ class EventFacts:
 @dataclass(frozen=True, slots=True)
 class EventFilter:
     """The events a consumer reads: those of these `type`s, of these `event` names, or
-    with an `event` name starting with one of `prefixes`. Others are skipped."""
+    with an `event` name starting with one of `prefixes`, except those named in `skip`.
+    Others are skipped."""
 
     types: frozenset[str] = frozenset()
     names: frozenset[str] = frozenset()
     prefixes: tuple[str, ...] = ()
+    skip: frozenset[str] = frozenset()
 
     @classmethod
     def nothing(cls) -> EventFilter:
         """The filter that lets no event through (the cursor still moves)."""
         return cls()
 
+    @classmethod
+    def all_but(cls, *names: str) -> EventFilter:
+        """Every event except those with these names."""
+        return cls(types=CALL_TYPES, skip=frozenset(names))
+
     def matches(self, event: LoggedEvent) -> bool:
         """Whether the filter lets this event through (what a filtered poll returns)."""
         name = event.event
+        if name is not None and name in self.skip:
+            return False
         return (
             event.type in self.types
             or name in self.names

@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 
 from clarion.audiences.membership.evaluate import reevaluate
-from clarion.audiences.membership.index import AudienceIndex
+from clarion.audiences.membership.index import MEMBERSHIP_EVENTS, AudienceIndex
 from clarion.clock import Clock
 from clarion.profiles import IDENTITY_STAGE
 from clarion.storage.base import ConsumerBatch, EventFilter, Tx
@@ -25,8 +25,12 @@ class AudienceConsumer:
         self._known = 0  # pairs evaluated before that
 
     def reads_in(self, tx: Tx) -> EventFilter | None:
-        """Nothing while no workspace has an audience (`handle` would skip every event)."""
-        return None if tx.documents.any_of_kind("audience") else EventFilter.nothing()
+        """Nothing while no workspace has an audience (`handle` would skip every event);
+        never membership events, its own output: they change no live audience (see
+        `AudienceIndex.affected`)."""
+        if not tx.documents.any_of_kind("audience"):
+            return EventFilter.nothing()
+        return EventFilter.all_but(*MEMBERSHIP_EVENTS)
 
     def handle(self, tx: Tx, batch: ConsumerBatch) -> None:
         now = self._clock.now()

@@ -14,8 +14,8 @@ from clarion.model.events import LoggedEvent
 from clarion.storage.base import Page, Tx
 
 CONSENT_EVENT = "profile.consent_changed"
-_MEMBERSHIP = {"audience.entered", "audience.exited"}
-_SPECIAL = {CONSENT_EVENT, *_MEMBERSHIP}
+MEMBERSHIP_EVENTS = frozenset({"audience.entered", "audience.exited"})
+_SPECIAL = {CONSENT_EVENT, *MEMBERSHIP_EVENTS}
 
 
 @dataclass(frozen=True)
@@ -69,7 +69,7 @@ class AudienceIndex:
         """The audiences whose membership this event may change for its profile."""
         if event.event == "profile.merged":
             return set(self.audiences)
-        if event.event in _MEMBERSHIP and event.properties.get("audience") in self.audiences:
+        if event.event in MEMBERSHIP_EVENTS and event.properties.get("audience") in self.audiences:
             # Audiences that refer to a live audience inline its definition: they were
             # re-evaluated on the very events that changed it, and share its timers.
             return set()

@@ -41,6 +41,7 @@ from sqlalchemy import (
     Connection,
     Select,
     String,
+    and_,
     bindparam,
     column,
     delete,
@@ -176,7 +177,12 @@ def _read_by(reads: EventFilter) -> ColumnElement[bool]:
     if reads.names:
         terms.append(events.c.event.in_(sorted(reads.names)))
     terms.extend(events.c.event.startswith(p, autoescape=True) for p in reads.prefixes)
-    return or_(*terms) if terms else false()
+    if not terms:
+        return false()
+    if not reads.skip:
+        return or_(*terms)
+    kept = or_(events.c.event.is_(None), events.c.event.not_in(sorted(reads.skip)))
+    return and_(or_(*terms), kept)
 
 
 _LOGGED = (
