@@ -32,7 +32,7 @@ def run_once(db: Database, clock: Clock, consumer: Consumer, limit: int = 1000) 
     reads: EventFilter | None = None
     known = False  # `reads` found by the read-first poll (one lookup a poll, not two)
     if db.dialect == "sqlite" and _declares_reads(consumer):
-        skipped, reads = _read_first(db, clock, consumer, limit)
+        skipped, reads = _read_first(db, clock, consumer)
         if skipped:
             return 0
         known = True
@@ -64,9 +64,7 @@ def _declares_reads(consumer: Consumer) -> bool:
     return hasattr(consumer, "reads_in") or getattr(consumer, "reads", None) is not None
 
 
-def _read_first(
-    db: Database, clock: Clock, consumer: Consumer, limit: int
-) -> tuple[bool, EventFilter | None]:
+def _read_first(db: Database, clock: Clock, consumer: Consumer) -> tuple[bool, EventFilter | None]:
     """On SQLite, a filtered consumer first polls in a read transaction, which takes no
     lock: when nothing it reads has arrived, only its cursor moves, in a short write.
     Log consumers otherwise hold SQLite's single write lock while they read the log,
@@ -82,8 +80,10 @@ def _read_first(
         # Reading everything, or a cursor that may not exist yet (creating one writes).
         if reads is None or start == (0, 0):
             return False, reads
+        # One event is enough to know the write poll is needed (it reads them again,
+        # under the lock); none, and this batch says how far the cursor moves.
         batch = tx.events.poll(
-            consumer.name, limit, clock.now(), after=getattr(consumer, "after", None), reads=reads
+            consumer.name, 1, clock.now(), after=getattr(consumer, "after", None), reads=reads
         )
     if batch.events:
         return False, reads
