@@ -57,7 +57,9 @@ class NewEvent:
     origin: str = "internal"
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen, but read-only by convention: built for every event a consumer reads,
+# and a frozen dataclass's __init__ costs ~6 times a plain one's (~1 µs here).
+@dataclass(slots=True)
 class LoggedEvent:
     """An event as stored in the log, with its position and corrected times.
 

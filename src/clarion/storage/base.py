@@ -101,7 +101,8 @@ class ProfileFacts:
     identities: list[tuple[str, str]]
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen, like `LoggedEvent` (read-only by convention; one per track loaded).
+@dataclass(slots=True)
 class EventFacts:
     """What conditions on past events read of one `track` event (no payload: cheap to load)."""
 

@@ -10,7 +10,8 @@ from clarion.audiences.semantics import TRACK
 from clarion.model.events import LoggedEvent
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen, like `LoggedEvent` (read-only by convention; one per event loaded).
+@dataclass(slots=True)
 class EventView:
     """One event of the profile: its type, name, corrected time (µs) and properties."""
 
