@@ -40,7 +40,7 @@ def corrected_timestamp(
     return min(moment, received_at)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: see `LoggedEvent`
 class NewEvent:
     """An event about to be appended to the log (`received_at` is stamped on append)."""
 
