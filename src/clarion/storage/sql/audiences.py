@@ -18,7 +18,12 @@ from clarion.storage.schema import (
     audience_timers,
 )
 from clarion.storage.sql.bulk import BulkInsert
-from clarion.storage.sql.dialect import in_json_list, insert_ignoring_conflicts, upsert
+from clarion.storage.sql.dialect import (
+    in_json_list,
+    insert_ignoring_conflicts,
+    json_reader,
+    upsert,
+)
 
 _CHUNK = 500
 # PostgreSQL: one statement over a JSON array of rows (executemany costs a round of the
@@ -72,9 +77,9 @@ _TIMERS = text(
 # The stored state of exact (audience, profile) pairs: a primary-key lookup per pair (the
 # tables' other indexes do not cover a profile's timers, and SQLite scans a whole
 # workspace's memberships rather than seek each of a long IN list). Membership is read
-# from the key alone (a covering index: no second seek into the table for `since`).
-# The pairs whose state is read, grouped by audience (`{audience: [profile, ...]}`: each
-# name read once, as a key) and the audiences whose timers are looked up (`:timed`).
+# from the key alone (a covering index: no second seek for `since`). The pairs come
+# grouped by audience (`:groups`, `{audience: [profile, ...]}`: each name parsed once,
+# as a key); timers are looked up only for the audiences in `:timed`.
 _SQLITE_STATE = text(
     "WITH r AS MATERIALIZED (SELECT a.key AS a, p.value AS p,"
     " a.key IN (SELECT value FROM json_each(:timed)) AS timed"
@@ -301,13 +306,11 @@ class SqlAudiences:
     ) -> dict[str, ProfileFacts]:
         found: dict[str, ProfileFacts] = {}
         ids = list(dict.fromkeys(profile_ids))
-        loads = orjson.loads
+        load = json_reader(self._dialect)
         for start in range(0, len(ids), 5000):
             params = {"w": workspace_id, "ids": orjson.dumps(ids[start : start + 5000]).decode()}
             for pid, traits, timezone in self._conn.execute(_FACTS[self._dialect], params):
-                if isinstance(traits, str):  # SQLite hands JSON back as text
-                    traits = loads(traits)
-                found[pid] = ProfileFacts(pid, traits, timezone, [])
+                found[pid] = ProfileFacts(pid, load(traits), timezone, [])
             if identities:
                 rows = self._conn.execute(_IDENTITIES[self._dialect], params)
                 for pid, namespace, value in rows:

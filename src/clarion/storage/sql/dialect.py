@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+import orjson
 from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
 
@@ -40,3 +42,13 @@ def in_json_list(dialect: str, column: str, param: str) -> str:
     if dialect == "postgresql":
         return f"{column} = ANY(SELECT jsonb_array_elements_text(CAST(:{param} AS jsonb)))"
     return f"{column} IN (SELECT value FROM json_each(:{param}))"
+
+
+def _as_is(value: Any) -> Any:
+    return value
+
+
+def json_reader(dialect: str) -> Callable[[Any], Any]:
+    """How to read a JSON column fetched by a plain (`text`) statement: SQLite's driver
+    hands back the text, psycopg the parsed value."""
+    return orjson.loads if dialect == "sqlite" else _as_is

@@ -59,7 +59,7 @@ from clarion.model.events import LoggedEvent, NewEvent, corrected_timestamp
 from clarion.storage.base import Appended, ConsumerBatch, EventFacts, EventFilter
 from clarion.storage.erasure import erasure_hook
 from clarion.storage.schema import consumer_cursors, events
-from clarion.storage.sql.dialect import in_json_list, insert_ignoring_conflicts
+from clarion.storage.sql.dialect import in_json_list, insert_ignoring_conflicts, json_reader
 
 _PG_COLUMNS = {
     "txid": "bigint",
@@ -493,14 +493,12 @@ class SqlEventLog:
         ids = list(dict.fromkeys(profile_ids))
         statement = _TRACKS["postgresql" if self._pg else "sqlite"]
         wanted = orjson.dumps(list(names)).decode()
-        loads = orjson.loads
+        load = json_reader("postgresql" if self._pg else "sqlite")
         for start in range(0, len(ids) if names else 0, 5000):
             params = {"w": workspace_id, "ids": orjson.dumps(ids[start : start + 5000]).decode()}
             rows = self._conn.execute(statement, {**params, "names": wanted})
             for pid, name, timestamp, properties in rows.all():
-                if isinstance(properties, str):  # SQLite hands JSON back as text
-                    properties = loads(properties)
-                found.setdefault(pid, []).append(EventFacts(pid, name, timestamp, properties))
+                found.setdefault(pid, []).append(EventFacts(pid, name, timestamp, load(properties)))
         return found
 
     def watermark(self, consumer: str, partition: int = 0) -> int | None:

@@ -8,7 +8,6 @@ from datetime import datetime
 from operator import itemgetter
 from typing import Any
 
-import orjson
 from sqlalchemy import Connection, delete, select, update
 
 from clarion.clock import to_micros
@@ -17,6 +16,7 @@ from clarion.storage.base import Page
 from clarion.storage.erasure import erasure_hook
 from clarion.storage.schema import outbox
 from clarion.storage.sql.bulk import BulkInsert
+from clarion.storage.sql.dialect import json_reader
 from clarion.storage.sql.driver import driver_time, execute
 
 
@@ -119,10 +119,6 @@ def _claim_sql(dialect: str) -> str:
 
 
 _CATEGORIES = {c.value: c for c in Category}
-
-
-def _as_is(value: Any) -> Any:
-    return value
 
 
 def _claimed(row: Any, load: Callable[[Any], Any]) -> QueuedMessage:
@@ -266,7 +262,7 @@ class SqlOutbox:
         lease = (lease_until, driver_time(self._dialect, now))
         due = (now_us, limit, now_us, limit, limit)
         rows = execute(self._conn, self._dialect, _claim_sql(self._dialect), due + lease).all()
-        return ClaimedRows(rows, orjson.loads if self._dialect == "sqlite" else _as_is)
+        return ClaimedRows(rows, json_reader(self._dialect))
 
     def anything_due(self, now: datetime) -> bool:
         now_us = to_micros(now)
