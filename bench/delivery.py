@@ -199,6 +199,9 @@ def main() -> None:
             f" (load {load()})"
         )
         sink = shutil.which("smtp-sink")
+        if args.smtp_messages <= 0:
+            print("(b) skipped: --smtp-messages 0")
+            return
         if sink is None:
             print("(b) skipped: install Debian's postfix for smtp-sink")
             return
