@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import re
 
+import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from clarion.delivery.tracking import Links, sign
+from clarion.delivery.tracking import Links, sign, verify
 from tests.conftest import WorkspaceKeys, drain_consumers
 from tests.delivery.harness import (
     CART_REMINDER,
@@ -35,6 +39,18 @@ def sent_email(app: FastAPI, client: TestClient, ws: WorkspaceKeys) -> tuple[str
     deliver(app)
     [message] = outbox(client, ws)
     return pid, mid, message["html"]
+
+
+@pytest.mark.parametrize("key", ["k", "x" * 43, "y" * 64, "z" * 65, "å" * 100])
+def test_token_signatures_are_hmac_sha256_of_the_payload(key: str) -> None:
+    """The precomputed pads give what `hmac` gives, for keys shorter than, as long as,
+    and longer than SHA-256's block (a longer key is hashed first)."""
+    token = sign(key, {"w": "ws_1", "m": "msg_1", "u": "https://shop.se/?a=1"})
+    body, _, mac = token.partition(".")
+    expected = hmac.new(key.encode(), body.encode(), hashlib.sha256).digest()[:16]
+    assert base64.urlsafe_b64decode(mac + "==") == expected
+    assert verify(key, token) == {"w": "ws_1", "m": "msg_1", "u": "https://shop.se/?a=1"}
+    assert verify(key + "!", token) is None
 
 
 def path_of(url: str) -> str:

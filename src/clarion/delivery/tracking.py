@@ -28,18 +28,37 @@ def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
+_BLOCK = 64  # SHA-256's block size, which HMAC pads the key to
+
+
 @lru_cache(maxsize=256)
-def _keyed(key: str) -> hmac.HMAC:
-    # Copying a keyed HMAC skips hashing the key's pads again for every token.
-    return hmac.new(key.encode(), digestmod=hashlib.sha256)
+def _keyed(key: str) -> tuple[Any, Any]:
+    """SHA-256 states that have hashed the key's inner and outer pads (RFC 2104).
+
+    Each token copies them: `hmac.HMAC.copy` does the same in Python code, at twice
+    the cost; the result is the same HMAC-SHA256 (tested against `hmac`)."""
+    raw = key.encode()
+    if len(raw) > _BLOCK:
+        raw = hashlib.sha256(raw).digest()
+    raw = raw.ljust(_BLOCK, b"\0")
+    inner = hashlib.sha256(bytes(b ^ 0x36 for b in raw))
+    outer = hashlib.sha256(bytes(b ^ 0x5C for b in raw))
+    return inner, outer
+
+
+def _mac(key: str, body: bytes) -> bytes:
+    """HMAC-SHA256 of `body` with `key`."""
+    pads = _keyed(key)
+    inner, outer = pads[0].copy(), pads[1].copy()
+    inner.update(body)
+    outer.update(inner.digest())
+    return outer.digest()
 
 
 def sign(key: str, payload: dict[str, Any]) -> str:
     """`<payload>.<signature>`, both base64url."""
     body = _b64(orjson.dumps(payload, option=orjson.OPT_SORT_KEYS))
-    mac = _keyed(key).copy()
-    mac.update(body.encode())
-    return f"{body}.{_b64(mac.digest()[:16])}"
+    return f"{body}.{_b64(_mac(key, body.encode())[:16])}"
 
 
 def workspace_of(token: str) -> str | None:

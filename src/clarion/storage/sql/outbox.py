@@ -121,8 +121,12 @@ def _claim_sql(dialect: str) -> str:
 _CATEGORIES = {c.value: c for c in Category}
 
 
-def _claimed(row: Any, load: Callable[[Any], Any]) -> QueuedMessage:
-    """A `QueuedMessage` from a claim's driver row (JSON as text on SQLite)."""
+def _claimed(
+    row: Any, load: Callable[[Any], Any], sources: dict[Any, MessageSource]
+) -> QueuedMessage:
+    """A `QueuedMessage` from a claim's driver row (JSON as text on SQLite). `sources`
+    keeps the sources parsed so far by their JSON text: a campaign run's messages share
+    one."""
     (
         mid,
         workspace_id,
@@ -147,11 +151,16 @@ def _claimed(row: Any, load: Callable[[Any], Any]) -> QueuedMessage:
         provider_message_id,
         sent_to,
     ) = row
+    parsed = sources.get(source) if isinstance(source, str) else None
+    if parsed is None:
+        parsed = MessageSource.from_json(load(source))
+        if isinstance(source, str):
+            sources[source] = parsed
     intent = MessageIntent(
         workspace_id=workspace_id,
         channel=channel,
         template=template,
-        source=MessageSource.from_json(load(source)),
+        source=parsed,
         profile_id=profile_id,
         address=address,
         category=_CATEGORIES[category],
@@ -161,6 +170,9 @@ def _claimed(row: Any, load: Callable[[Any], Any]) -> QueuedMessage:
         event=load(event),
         row=load(data),
     )
+    # The row's id is the intent's message id (the outbox is keyed by it): no need to
+    # hash the source and recipient again.
+    object.__setattr__(intent, "_message_id", mid)
     return QueuedMessage(
         intent,
         status,
@@ -195,8 +207,8 @@ class ClaimedRows:
         return builtins.list(self._by_workspace)
 
     def messages(self, workspace_id: str) -> builtins.list[QueuedMessage]:
-        load = self._load
-        return [_claimed(row, load) for row in self._by_workspace.get(workspace_id, ())]
+        load, sources = self._load, {}
+        return [_claimed(row, load, sources) for row in self._by_workspace.get(workspace_id, ())]
 
 
 class SqlOutbox:
