@@ -116,7 +116,38 @@ def add_subscribers(db: SqlDatabase, workspace: str, count: int) -> None:
             )
 
 
-def _run_queued(db: SqlDatabase) -> bool:
+def define_campaign(db: SqlDatabase, clock: SystemClock, workspace: str) -> None:
+    """The template, the audience of every subscriber and the `december` campaign."""
+    now = clock.now()
+    with db.write() as tx:
+        tx.documents.put(workspace, "template", "december", TEMPLATE, now)
+        tx.documents.put(
+            workspace,
+            "audience",
+            "subscribers",
+            {
+                "kind": "audience",
+                "name": "subscribers",
+                "definition": {"trait": {"path": "newsletter", "op": "eq", "value": True}},
+            },
+            now,
+        )
+        tx.documents.put(
+            workspace,
+            "campaign",
+            "december",
+            {
+                "kind": "campaign",
+                "name": "december",
+                "audience": "subscribers",
+                "template": "december",
+                "context": CONTEXT,
+            },
+            now,
+        )
+
+
+def run_queued(db: SqlDatabase) -> bool:
     """Whether the campaign run has queued every recipient (snapshot taken, queueing done)."""
     with db.read() as tx:
         status = tx.conn.execute(select(campaign_runs.c.status)).scalar_one_or_none()
@@ -159,7 +190,7 @@ def _dispatch_process(url: str) -> float:
     db = open_database(url)
     settle_heap()
     cpu = time.process_time()
-    asyncio.run(_dispatch_run(_dispatcher(db, SystemClock()), lambda: _run_queued(db)))
+    asyncio.run(_dispatch_run(_dispatcher(db, SystemClock()), lambda: run_queued(db)))
     db.close()
     return time.process_time() - cpu
 
@@ -175,33 +206,7 @@ def action_campaign(recipients: int, folder: Path, processes: int = 0) -> dict[s
     started = time.perf_counter()
     add_subscribers(db, workspace, recipients)
     setup = time.perf_counter() - started
-    now = clock.now()
-    with db.write() as tx:
-        tx.documents.put(workspace, "template", "december", TEMPLATE, now)
-        tx.documents.put(
-            workspace,
-            "audience",
-            "subscribers",
-            {
-                "kind": "audience",
-                "name": "subscribers",
-                "definition": {"trait": {"path": "newsletter", "op": "eq", "value": True}},
-            },
-            now,
-        )
-        tx.documents.put(
-            workspace,
-            "campaign",
-            "december",
-            {
-                "kind": "campaign",
-                "name": "december",
-                "audience": "subscribers",
-                "template": "december",
-                "context": CONTEXT,
-            },
-            now,
-        )
+    define_campaign(db, clock, workspace)
     worker = RunWorker(db, clock)
     marks: dict[str, float] = {}
 
@@ -210,7 +215,7 @@ def action_campaign(recipients: int, folder: Path, processes: int = 0) -> dict[s
             stats = worker.step()
             if stats.snapshots and "snapshot" not in marks:
                 marks["snapshot"] = time.perf_counter()
-            if _run_queued(db):
+            if run_queued(db):
                 marks["queued"] = time.perf_counter()
                 return
 

@@ -3,6 +3,7 @@ that a shared machine's noise does not blur.
 
     .venv/bin/python -m bench.instructions delivery [--messages 3000]
     .venv/bin/python -m bench.instructions audiences [--events 4000]
+    .venv/bin/python -m bench.instructions run [--recipients 20000]
 
 Wall-clock rates on a shared 2-core machine drift by ±5% within an hour and by
 more between minutes (another tenant's load, the host's clock speed), which hides
@@ -15,8 +16,10 @@ alters I/O or locking with the wall-clock benchmarks too.
 `delivery` queues N personalised emails as `bench/delivery.py` does and counts one
 dispatcher draining them into the capture provider. `audiences` appends N events as
 `bench/audiences.py` (a) does, stamps them, and counts the audience consumer with
-its 50 live audiences. Only the draining is counted (`--instr-atstart=no`, switched
-on and off around it with `callgrind_control`), not the set-up or the imports. Under
+its 50 live audiences. `run` activates `bench/campaigns.py`'s campaign to N
+subscribers and counts its run's snapshot and queueing (no dispatcher). Only that
+work is counted (`--instr-atstart=no`, switched on and off around it with
+`callgrind_control`), not the set-up or the imports. Under
 callgrind Python runs ~50x slower: a run takes a minute or two.
 """
 
@@ -85,6 +88,41 @@ def _child_audiences(path: str) -> int:
     return 0
 
 
+def _child_run(path: str) -> int:
+    from bench.campaigns import run_queued
+    from clarion.api.app import open_database
+    from clarion.campaigns import RunWorker
+    from clarion.clock import SystemClock
+    from clarion.processing.heap import settle_heap
+
+    db = open_database(f"sqlite:///{path}")
+    worker = RunWorker(db, SystemClock())
+    settle_heap()
+    _collect(True)
+    while not run_queued(db):
+        worker.step()
+    _collect(False)
+    db.close()
+    return 0
+
+
+def _prepare_run(path: Path, count: int) -> None:
+    from bench.campaigns import add_subscribers, define_campaign
+    from clarion.api.app import open_database
+    from clarion.campaigns import activate, find_campaign
+    from clarion.clock import SystemClock
+    from clarion.workspaces import create_workspace
+
+    db = open_database(f"sqlite:///{path}")
+    clock = SystemClock()
+    workspace = create_workspace(db, clock, "bench").workspace.id
+    add_subscribers(db, workspace, count)
+    define_campaign(db, clock, workspace)
+    with db.write() as tx:
+        activate(tx, find_campaign(tx, workspace, "december"), clock.now())
+    db.close()
+
+
 def _prepare_delivery(path: Path, count: int) -> None:
     from bench.delivery import setup
     from clarion.api.app import open_database
@@ -121,12 +159,12 @@ def _prepare_audiences(path: Path, count: int) -> None:
 
 
 def count(kind: str, n: int) -> float:
-    """Instructions per message (delivery) or per event (audiences)."""
+    """Instructions per message (delivery), event (audiences) or recipient (run)."""
     if shutil.which("valgrind") is None:
         raise SystemExit("install valgrind (Debian's package) to count instructions")
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "bench.db"
-        (_prepare_delivery if kind == "delivery" else _prepare_audiences)(path, n)
+        PREPARE[kind](path, n)
         out = Path(folder) / "callgrind.out"
         result = subprocess.run(
             [
@@ -150,20 +188,28 @@ def count(kind: str, n: int) -> float:
         return int(found.group(1)) / n
 
 
+CHILD = {"delivery": _child_delivery, "audiences": _child_audiences, "run": _child_run}
+PREPARE = {"delivery": _prepare_delivery, "audiences": _prepare_audiences, "run": _prepare_run}
+
+
 def main() -> None:
-    if len(sys.argv) == 3 and sys.argv[1] in ("_delivery", "_audiences"):
-        (_child_delivery if sys.argv[1] == "_delivery" else _child_audiences)(sys.argv[2])
+    if len(sys.argv) == 3 and sys.argv[1].lstrip("_") in CHILD:
+        CHILD[sys.argv[1].lstrip("_")](sys.argv[2])
         return
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
     )
-    parser.add_argument("kind", choices=["delivery", "audiences"])
+    parser.add_argument("kind", choices=list(CHILD))
     parser.add_argument("--messages", type=int, default=3000, help="delivery: messages")
     parser.add_argument("--events", type=int, default=4000, help="audiences: events")
+    parser.add_argument("--recipients", type=int, default=20_000, help="run: recipients")
     args = parser.parse_args()
-    n = args.messages if args.kind == "delivery" else args.events
+    n, unit = {
+        "delivery": (args.messages, "message"),
+        "audiences": (args.events, "event"),
+        "run": (args.recipients, "recipient"),
+    }[args.kind]
     per = count(args.kind, n)
-    unit = "message" if args.kind == "delivery" else "event"
     print(f"{args.kind}: {n} {unit}s, {per:,.0f} instructions a {unit}")
 
 

@@ -60,9 +60,12 @@ class Pinned:
         profile_id: str | None = None,
         address: str | None = None,
         context: dict[str, Any] | None = None,
+        message_id: str | None = None,
     ) -> MessageIntent:
+        """The intent for one recipient; `message_id`, when the caller has it already
+        (a run's snapshot stores each recipient's), saves hashing it again."""
         spec = self.spec
-        return MessageIntent(
+        intent = MessageIntent(
             workspace_id,
             self.channel,
             spec.template,
@@ -74,6 +77,9 @@ class Pinned:
             subscription_group=spec.subscription_group,
             context=spec.context if context is None else context,
         )
+        if message_id is not None:
+            intent.remember_id(message_id)
+        return intent
 
 
 def pin(tx: Tx, document: StoredDocument) -> Pinned:

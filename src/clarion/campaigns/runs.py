@@ -164,7 +164,12 @@ class RunWorker:
             # One INSERT per second of send time: a paced run spreads over seconds.
             for second, group in itertools.groupby(batch, lambda r: r.due_us // 1_000_000):
                 intents = [
-                    pinned.intent(run.workspace_id, source, profile_id=recipient.profile_id)
+                    pinned.intent(
+                        run.workspace_id,
+                        source,
+                        profile_id=recipient.profile_id,
+                        message_id=recipient.message_id,
+                    )
                     for recipient in group
                 ]
                 enqueue(

@@ -32,7 +32,7 @@ _BLOCK = 64  # SHA-256's block size, which HMAC pads the key to
 
 
 @lru_cache(maxsize=256)
-def _keyed(key: str) -> tuple[Any, Any]:
+def _keyed(key: str) -> tuple[hashlib._Hash, hashlib._Hash]:
     """SHA-256 states that have hashed the key's inner and outer pads (RFC 2104).
 
     Each token copies them: `hmac.HMAC.copy` does the same in Python code, at twice

@@ -101,6 +101,11 @@ class MessageIntent:
             return key
         return self._message_id
 
+    def remember_id(self, message_id: str) -> None:
+        """Take the id a caller already has (the outbox row's, or the one a run's
+        snapshot stored for its recipient): it is the hash `message_id` would work out."""
+        object.__setattr__(self, "_message_id", message_id)
+
 
 def message_id_for(
     workspace_id: str, source: MessageSource, profile_id: str | None, address: str | None

@@ -71,6 +71,8 @@ class Recipient:
     position: int
     profile_id: str
     due_us: int
+    message_id: str
+    """Its message's id, worked out when the snapshot was taken."""
 
 
 class CampaignRepo(Protocol):

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 import orjson
@@ -76,7 +75,9 @@ class BulkInsert:
 
     def _rows(self, conn: Connection, rows: Sequence[Sequence[Any]]) -> list[tuple[Any, ...]]:
         converting = [(i, f) for i, f in enumerate(self._converters(conn)) if f is not None]
-        # A batch's rows mostly share their timestamps (one `now`): convert each once.
+        # A batch's rows mostly share their timestamps (one `now`), and often one JSON
+        # object (a campaign's context): a value that is the previous row's object is
+        # not converted again.
         last: list[tuple[Any, Any]] = [(_UNSET, None)] * len(converting)
         out = []
         for row in rows:
@@ -86,8 +87,7 @@ class BulkInsert:
                 seen, converted = last[n]
                 if value is not seen:
                     converted = convert(value)
-                    if type(value) is datetime:
-                        last[n] = (value, converted)
+                    last[n] = (value, converted)
                 values[index] = converted
             out.append(tuple(values))
         return out

@@ -265,13 +265,13 @@ class SqlCampaigns:
     ) -> builtins.list[Recipient]:
         c = campaign_recipients.c
         rows = self._conn.execute(
-            select(c.position, c.profile_id, c.due_at)
+            select(c.position, c.profile_id, c.due_at, c.message_id)
             .where(c.run_id == run_id, c.position >= start, c.due_at <= due_before_us)
             .order_by(c.position)
             .limit(limit)
         )
         # Positions are in due order, so the rows due are a prefix of what is left.
-        return [Recipient(r.position, r.profile_id, r.due_at) for r in rows]
+        return [Recipient(*r) for r in rows]
 
     def next_due(self, run_id: str, start: int) -> int | None:
         c = campaign_recipients.c

@@ -172,7 +172,7 @@ def _claimed(
     )
     # The row's id is the intent's message id (the outbox is keyed by it): no need to
     # hash the source and recipient again.
-    object.__setattr__(intent, "_message_id", mid)
+    intent.remember_id(mid)
     return QueuedMessage(
         intent,
         status,
@@ -207,7 +207,8 @@ class ClaimedRows:
         return builtins.list(self._by_workspace)
 
     def messages(self, workspace_id: str) -> builtins.list[QueuedMessage]:
-        load, sources = self._load, {}
+        load = self._load
+        sources: dict[Any, MessageSource] = {}
         return [_claimed(row, load, sources) for row in self._by_workspace.get(workspace_id, ())]
 
 
@@ -231,6 +232,9 @@ class SqlOutbox:
         if not intents:
             return []
         due = to_micros(due_at or now)
+        # Intents of one run share their source: one JSON object for them all, which
+        # `BulkInsert` then serialises once.
+        sources: dict[int, dict[str, Any]] = {}
         rows = [
             (
                 intent.message_id,
@@ -242,7 +246,8 @@ class SqlOutbox:
                 intent.template_version,
                 intent.category.value,
                 intent.subscription_group,
-                intent.source.as_json(),
+                sources.get(id(intent.source))
+                or sources.setdefault(id(intent.source), intent.source.as_json()),
                 intent.context,
                 intent.event,
                 intent.row,
