@@ -171,7 +171,7 @@ def count(kind: str, n: int) -> float:
                 "valgrind",
                 "--tool=callgrind",
                 "--instr-atstart=no",
-                f"--callgrind-out-file={out}",
+                f"--callgrind-out-file={os.environ.get('CALLGRIND_OUT', out)}",
                 sys.executable,
                 "-m",
                 "bench.instructions",

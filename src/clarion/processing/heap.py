@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import gc
 
-YOUNG_THRESHOLD = 10_000
-"""Allocations between young-generation collections (Python's default is 700)."""
+YOUNG_THRESHOLD = 50_000
+"""Allocations between young-generation collections (Python's default is 700). A batch
+of 1,000 events or 2,000 messages allocates that many objects, most of them garbage by
+its end: collecting once a batch rather than every few hundred objects saved 2.4% of
+the audience consumer's instructions against 10,000 (0.6% of the dispatcher's);
+200,000 saved little more."""
 
 
 def settle_heap() -> None:
