@@ -6,9 +6,10 @@ from typing import Any
 
 from clarion.api.runtime import builtin_kinds
 from clarion.audiences.membership import AudienceConsumer
-from clarion.audiences.membership.index import AudienceIndex
+from clarion.audiences.membership.index import AudienceIndex, IndexCache
 from clarion.clock import to_micros
 from clarion.documents import KindRegistry, apply_documents
+from clarion.model.consent import GroupDefault
 from clarion.model.events import NewEvent
 from clarion.processing.consumers import drain
 from clarion.profiles import IdentityStage
@@ -151,6 +152,75 @@ def test_an_order_below_every_where_concerns_only_audiences_without_one(
         held = tx.audiences.memberships(ws, [pid])[pid]
     assert {str(e.properties["audience"]) for e in entered} == held >= {"big", "big-se"}
     assert [index.affected(e) for e in entered] == [set() for _ in entered]
+
+
+def test_a_consumer_keeps_its_index_until_an_audience_or_a_group_changes(
+    db: SqlDatabase, clock: FakeClock
+) -> None:
+    ws = _setup(db, clock)
+    cache = IndexCache()
+    with db.read() as tx:
+        first = cache.get(tx, ws)
+    with db.read() as tx:
+        assert cache.get(tx, ws) is first  # nothing changed: not built again
+    with db.write() as tx:
+        tx.consent.put_group(ws, "news", "email", GroupDefault.OPT_IN, "", clock.now())
+    with db.read() as tx:
+        second = cache.get(tx, ws)  # `subscribed` nodes compile in a group's default
+    assert second is not first
+    with db.write() as tx:
+        tx.consent.put_group(ws, "news", "email", GroupDefault.OPT_OUT, "", clock.now())
+    with db.read() as tx:
+        third = cache.get(tx, ws)
+    assert third is not second
+    with db.write() as tx:
+        tx.documents.delete(ws, "audience", "ordered")
+    with db.read() as tx:
+        fourth = cache.get(tx, ws)
+    assert fourth is not third and "ordered" not in fourth.audiences
+
+
+def test_one_consumer_follows_audiences_changed_between_its_batches(
+    db: SqlDatabase, clock: FakeClock
+) -> None:
+    """The same consumer, batch after batch: an edited audience, and one deleted and
+    created again (its version starts at 1 again), are evaluated as they are now."""
+    ws = _setup(db, clock)
+    consumer = AudienceConsumer(clock)
+    kinds = KindRegistry(builtin_kinds())
+
+    def run(events: list[NewEvent]) -> None:
+        with db.write() as tx:
+            tx.events.append(ws, events, clock.now())
+        drain(db, clock, [IdentityStage(clock), consumer], limit=3)
+
+    def held(user: str) -> set[str]:
+        with db.read() as tx:
+            pid = next(
+                p.id for p in tx.profiles.list(ws, PAGE) if ("user_id", user) in p.identities
+            )
+            return tx.audiences.memberships(ws, [pid]).get(pid, set())
+
+    run([_identify("ann", "SE"), _order(1, "ann", 150)])
+    assert "ordered" in held("ann")
+    three_orders = {
+        "kind": "audience",
+        "name": "ordered",
+        "definition": {
+            "performed": {"event": "Order Completed", "count": {"op": "gte", "value": 3}}
+        },
+    }
+    with db.write() as tx:  # version 1 again, as the one the consumer compiled
+        tx.documents.delete(ws, "audience", "ordered")
+        apply_documents(tx, kinds, ws, [three_orders], clock.now())
+        assert tx.documents.stamps(ws, "audience")["ordered"][1] == 1
+    run([_order(2, "ann", 160)])  # two orders of the three it now takes: leaves
+    assert "ordered" not in held("ann")
+    once = {**three_orders, "definition": {"performed": {"event": "Order Completed"}}}
+    with db.write() as tx:
+        apply_documents(tx, kinds, ws, [once], clock.now())
+    run([_order(3, "ann", 10)])
+    assert "ordered" in held("ann")
 
 
 def test_bulk_membership_changes_and_timers(db: SqlDatabase, clock: FakeClock) -> None:

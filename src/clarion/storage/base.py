@@ -258,6 +258,11 @@ class DocumentRepo(Protocol):
         anywhere read nothing from the log)."""
         ...
 
+    def stamps(self, workspace_id: str, kind: str) -> dict[str, tuple[str, int]]:
+        """Name -> (id, version) of a workspace's documents of `kind`: what changes when
+        one is created, changed, deleted or deleted and created again."""
+        ...
+
     def put(
         self, workspace_id: str, kind: str, name: str, spec: dict[str, Any], now: datetime
     ) -> tuple[StoredDocument, str]:

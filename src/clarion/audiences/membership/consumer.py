@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 
 from clarion.audiences.membership.evaluate import reevaluate
-from clarion.audiences.membership.index import MEMBERSHIP_EVENTS, AudienceIndex
+from clarion.audiences.membership.index import MEMBERSHIP_EVENTS, IndexCache
 from clarion.clock import Clock
 from clarion.profiles import IDENTITY_STAGE
 from clarion.storage.base import ConsumerBatch, EventFilter, Tx
@@ -21,6 +21,7 @@ class AudienceConsumer:
 
     def __init__(self, clock: Clock) -> None:
         self._clock = clock
+        self._indexes = IndexCache()
         self._evaluated = 0  # pairs evaluated since the tables' statistics were refreshed
         self._known = 0  # pairs evaluated before that
 
@@ -36,7 +37,7 @@ class AudienceConsumer:
         now = self._clock.now()
         events = sorted(batch.events, key=lambda e: e.workspace_id)
         for workspace_id, group in itertools.groupby(events, key=lambda e: e.workspace_id):
-            index = AudienceIndex(tx, workspace_id)
+            index = self._indexes.get(tx, workspace_id)
             if not index.audiences:
                 continue
             # Each affected (profile, audience) pair once per batch, in the order the batch

@@ -13,6 +13,9 @@ from clarion.model.documents import StoredDocument
 from clarion.model.events import LoggedEvent
 from clarion.storage.base import Page, Tx
 
+SIGNATURES_KEPT = 10_000
+"""Event signatures an index remembers the answer for (then it starts over)."""
+
 CONSENT_EVENT = "profile.consent_changed"
 MEMBERSHIP_EVENTS = frozenset({"audience.entered", "audience.exited"})
 _SPECIAL = {CONSENT_EVENT, *MEMBERSHIP_EVENTS}
@@ -83,6 +86,8 @@ class AudienceIndex:
             found = frozenset(
                 name for name, audience in self.audiences.items() if concerns(audience.needs, event)
             )
+            if len(self._by_signature) >= SIGNATURES_KEPT:  # a kept index lives long
+                self._by_signature.clear()
             self._by_signature[key] = found
         return set(found)
 
@@ -90,6 +95,32 @@ class AudienceIndex:
         """Whether the event's properties pass some `where` the audience has on `name`."""
         test = self._filters[audience].get(name)
         return test is None or test(event.properties)
+
+
+class IndexCache:
+    """Each workspace's `AudienceIndex`, kept from one batch to the next while what it
+    was built from is unchanged: its audience documents (by id and version) and its
+    subscription groups (the `subscribed` nodes read their defaults when compiled).
+    Building it (reading, parsing and compiling every audience) costs more than those
+    two small reads. A kept index is only evaluated with: its resolver, which read
+    documents in the transaction that built it, served its compilation and is not
+    used again."""
+
+    def __init__(self) -> None:
+        self._kept: dict[str, tuple[object, AudienceIndex]] = {}
+
+    def get(self, tx: Tx, workspace_id: str) -> AudienceIndex:
+        """The workspace's index as of `tx`."""
+        key = (
+            tx.documents.stamps(workspace_id, "audience"),
+            [(g.name, g.channel, g.default) for g in tx.consent.groups(workspace_id)],
+        )
+        kept = self._kept.get(workspace_id)
+        if kept is not None and kept[0] == key:
+            return kept[1]
+        index = AudienceIndex(tx, workspace_id)
+        self._kept[workspace_id] = (key, index)
+        return index
 
 
 def _signature(event: LoggedEvent) -> tuple[object, ...]:

@@ -71,6 +71,13 @@ class SqlDocuments:
         query = select(documents.c.id).where(documents.c.kind == kind).limit(1)
         return self._conn.execute(query).first() is not None
 
+    def stamps(self, workspace_id: str, kind: str) -> dict[str, tuple[str, int]]:
+        c = documents.c
+        rows = self._conn.execute(
+            select(c.name, c.id, c.version).where(c.workspace_id == workspace_id, c.kind == kind)
+        )
+        return {name: (doc_id, int(version)) for name, doc_id, version in rows}
+
     def put(
         self, workspace_id: str, kind: str, name: str, spec: dict[str, Any], now: datetime
     ) -> tuple[StoredDocument, str]:
