@@ -155,10 +155,9 @@ def log_events(n: int, start: int) -> Iterator[NewEvent]:
             )
 
 
-def realtime(db_url: str, n: int) -> tuple[float, float]:
-    """(input events/s, events/s counting the consumer's pass over its own membership
-    events too: they come back to it through the log once the identity stage has
-    passed them, as in a running worker)."""
+def prepare_realtime(db_url: str, n: int) -> tuple[SqlDatabase, str]:
+    """A workspace with the 50 audiences and n events appended and stamped by the
+    identity stage: what (a) times the audience consumer over."""
     db = SqlDatabase.from_url(db_url)
     workspace = create_workspace(db_url)["id"]
     clock = SystemClock()
@@ -177,6 +176,15 @@ def realtime(db_url: str, n: int) -> tuple[float, float]:
         with db.write() as tx:
             tx.events.append(workspace, batch, clock.now())
     drain(db, clock, [IdentityStage(clock)], limit=2000)
+    return db, workspace
+
+
+def realtime(db_url: str, n: int) -> tuple[float, float]:
+    """(input events/s, events/s counting the consumer's pass over its own membership
+    events too: they come back to it through the log once the identity stage has
+    passed them, as in a running worker)."""
+    db, workspace = prepare_realtime(db_url, n)
+    clock = SystemClock()
     settle_heap()  # as `clarion serve` and `clarion worker` do once started
     consumer = AudienceConsumer(clock)
     started = time.perf_counter()

@@ -122,13 +122,10 @@ async def drain(dispatcher: Dispatcher) -> int:
         await dispatcher.providers.close()
 
 
-def dispatch(url: str, ready: Any = None) -> tuple[int, float, float, float]:
-    """One dispatcher process (as `clarion worker` runs it): drain the outbox; returns
-    (messages sent, CPU seconds, wall-clock start and end of the draining). With
-    `ready` (a barrier), the processes start draining together, once all are up."""
-    db = open_database(url)
+def make_dispatcher(db: SqlDatabase) -> Dispatcher:
+    """A dispatcher as `clarion worker` builds one, on `db`."""
     clock = SystemClock()
-    dispatcher = Dispatcher(
+    return Dispatcher(
         db,
         clock,
         ProviderRegistry(db, clock),
@@ -136,6 +133,14 @@ def dispatch(url: str, ready: Any = None) -> tuple[int, float, float, float]:
         public_url="https://clarion.example",
         send_concurrency=64,
     )
+
+
+def dispatch(url: str, ready: Any = None) -> tuple[int, float, float, float]:
+    """One dispatcher process (as `clarion worker` runs it): drain the outbox; returns
+    (messages sent, CPU seconds, wall-clock start and end of the draining). With
+    `ready` (a barrier), the processes start draining together, once all are up."""
+    db = open_database(url)
+    dispatcher = make_dispatcher(db)
     settle_heap()  # as `clarion serve` and `clarion worker` do once started
     if ready is not None:
         ready.wait()

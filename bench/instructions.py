@@ -45,23 +45,12 @@ def _collect(on: bool) -> None:
 
 
 def _child_delivery(path: str) -> int:
-    from bench.delivery import drain
+    from bench.delivery import drain, make_dispatcher
     from clarion.api.app import open_database
-    from clarion.clock import SystemClock
-    from clarion.delivery import Dispatcher, ProviderRegistry
-    from clarion.delivery.templates import TemplateStore
     from clarion.processing.heap import settle_heap
 
     db = open_database(f"sqlite:///{path}")
-    clock = SystemClock()
-    dispatcher = Dispatcher(
-        db,
-        clock,
-        ProviderRegistry(db, clock),
-        TemplateStore(),
-        public_url="https://clarion.example",
-        send_concurrency=64,
-    )
+    dispatcher = make_dispatcher(db)
     settle_heap()
     _collect(True)
     sent = asyncio.run(drain(dispatcher))
@@ -133,28 +122,9 @@ def _prepare_delivery(path: Path, count: int) -> None:
 
 
 def _prepare_audiences(path: Path, count: int) -> None:
-    from bench._server import create_workspace
-    from bench.audiences import fifty_audiences, log_events
-    from clarion.api.runtime import builtin_kinds
-    from clarion.clock import SystemClock
-    from clarion.documents import KindRegistry, apply_documents
-    from clarion.processing.consumers import drain
-    from clarion.profiles import IdentityStage
-    from clarion.storage.sql import SqlDatabase
+    from bench.audiences import prepare_realtime
 
-    url = f"sqlite:///{path}"
-    db = SqlDatabase.from_url(url)
-    workspace = create_workspace(url)["id"]
-    clock = SystemClock()
-    with db.write() as tx:
-        apply_documents(
-            tx, KindRegistry(builtin_kinds()), workspace, fifty_audiences(), clock.now()
-        )
-    events = list(log_events(count, 0))
-    for start in range(0, count, 1000):
-        with db.write() as tx:
-            tx.events.append(workspace, events[start : start + 1000], clock.now())
-    drain(db, clock, [IdentityStage(clock)], limit=2000)
+    db, _ = prepare_realtime(f"sqlite:///{path}", count)
     db.close()
 
 
