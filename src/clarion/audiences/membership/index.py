@@ -102,9 +102,8 @@ class IndexCache:
     was built from is unchanged: its audience documents (by id and version) and its
     subscription groups (the `subscribed` nodes read their defaults when compiled).
     Building it (reading, parsing and compiling every audience) costs more than those
-    two small reads. A kept index is only evaluated with: its resolver, which read
-    documents in the transaction that built it, served its compilation and is not
-    used again."""
+    two small reads. A kept index is only used to evaluate: its resolver, which reads
+    documents in the transaction that built the index, served compilation alone."""
 
     def __init__(self) -> None:
         self._kept: dict[str, tuple[object, AudienceIndex]] = {}

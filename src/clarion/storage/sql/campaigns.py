@@ -271,7 +271,7 @@ class SqlCampaigns:
             .limit(limit)
         )
         # Positions are in due order, so the rows due are a prefix of what is left.
-        return [Recipient(*r) for r in rows]
+        return [Recipient(r.position, r.profile_id, r.due_at, r.message_id) for r in rows]
 
     def next_due(self, run_id: str, start: int) -> int | None:
         c = campaign_recipients.c
