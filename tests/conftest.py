@@ -144,7 +144,8 @@ def make_workspace(app: FastAPI, name: str = "Acme") -> WorkspaceKeys:
 
 
 def settings_for_tests(**overrides: object) -> Settings:
-    return Settings(workers=False, admin_key=ADMIN_KEY, **overrides)  # type: ignore[arg-type]
+    settings = {"workers": False, "handoff": False, "admin_key": ADMIN_KEY, **overrides}
+    return Settings(**settings)  # type: ignore[arg-type]
 
 
 class NoteKind(DocumentKind):

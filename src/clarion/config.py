@@ -34,6 +34,10 @@ class Settings(BaseSettings):
     """The secret key the CLI sends to the server."""
     workers: bool = True
     """Run the log consumers, timers and dispatcher inside `clarion serve` (embedded mode)."""
+    handoff: bool = True
+    """Without `workers` (an API process beside `clarion worker`s): send the messages of
+    API-triggered calls from this process, as soon as each call commits; the workers
+    claim everything else."""
     public_url: str | None = None
     """The address recipients reach Clarion at, for tracking and unsubscribe links
     (default: http://host:port)."""

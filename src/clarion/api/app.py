@@ -71,11 +71,15 @@ def create_app(
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         if settings.workers:
             runtime.start()
+        elif settings.handoff:
+            runtime.start_handoff()
         try:
             yield
         finally:
             if settings.workers:
                 runtime.stop()
+            elif settings.handoff:
+                runtime.stop_handoff()
 
     app = FastAPI(
         title="Clarion",

@@ -92,6 +92,7 @@ class Runtime:
         """
         self.services.wake_consumers = self.consumer_loop.wake
         self.services.wake_dispatcher = self.dispatcher_loop.wake
+        self.services.handoff = self.dispatcher_loop
         self.consumer_loop.start()
         self.dispatcher_loop.start()
         self.journey_loop.start()
@@ -112,7 +113,20 @@ class Runtime:
                 self.services.db.observe_writes(self.watch)
             self.watch.start()
 
+    def start_handoff(self) -> None:
+        """Only the dispatcher, for the messages this process hands it (an API process
+        beside workers: triggered messages are sent by the process that accepted them;
+        the workers claim everything else)."""
+        self.dispatcher_loop.polls = False
+        self.services.handoff = self.dispatcher_loop
+        self.dispatcher_loop.start()
+
+    def stop_handoff(self) -> None:
+        self.services.handoff = None
+        self.dispatcher_loop.stop()
+
     def stop(self) -> None:
+        self.services.handoff = None
         if self.watch is not None:
             self.watch.stop()
         if self.campaign_loop is not None:

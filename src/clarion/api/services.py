@@ -9,6 +9,7 @@ from fastapi import Request
 
 from clarion.clock import Clock
 from clarion.config import Settings
+from clarion.delivery.outbox import HandOff
 from clarion.delivery.providers import ProviderRegistry
 from clarion.delivery.templates import TemplateStore
 from clarion.documents import KindRegistry
@@ -35,6 +36,8 @@ class Services:
     """Tell the log consumers new events are there (no-op without background workers)."""
     wake_dispatcher: Callable[[], None] = _nothing
     """Tell the dispatcher new messages are queued."""
+    handoff: HandOff | None = None
+    """This process's dispatcher, taking messages to send at once (`enqueue_now`)."""
     extras: dict[str, object] = field(default_factory=dict)
 
 

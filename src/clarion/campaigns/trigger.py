@@ -3,7 +3,8 @@
 In ONE transaction: the `requestId` is recorded (a retry finds it and gets the
 first answer back, sending nothing new), recipients are looked up by identity,
 unknown ones are created (`create_profiles`) or sent to by their inline address,
-and every intent is queued. The caller then wakes the dispatcher, so the
+and every intent is queued. When the transaction commits, the intents are handed to
+this process's dispatcher (queued leased to it: no claim), or it is woken, so the
 provider call follows the commit at once instead of on the next polling tick.
 
 Marketing or transactional comes from the campaign; the pipeline applies the
@@ -14,7 +15,7 @@ is at `GET /v1/messages/{message_id}`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -22,7 +23,7 @@ from clarion.campaigns.errors import CampaignStateError
 from clarion.campaigns.lifecycle import find_campaign, pinned_of, state_of
 from clarion.campaigns.pinned import Pinned
 from clarion.campaigns.trigger_request import TriggerRecipient, TriggerRequest, parse_trigger
-from clarion.delivery import enqueue
+from clarion.delivery.outbox import HandOff, enqueue_now
 from clarion.ids import new_id
 from clarion.model.documents import StoredDocument
 from clarion.model.errors import ClarionError
@@ -72,6 +73,10 @@ def _checked(tx: Tx, document: StoredDocument, now: datetime) -> Pinned:
     return pinned
 
 
+def _nothing() -> None:
+    return None
+
+
 def trigger(
     tx: Tx, document: StoredDocument, request: TriggerRequest, now: datetime
 ) -> tuple[dict[str, Any], bool]:
@@ -80,11 +85,17 @@ def trigger(
 
 
 def trigger_many(
-    tx: Tx, document: StoredDocument, requests: list[TriggerRequest], now: datetime
+    tx: Tx,
+    document: StoredDocument,
+    requests: list[TriggerRequest],
+    now: datetime,
+    handoff: HandOff | None = None,
+    wake: Callable[[], None] = _nothing,
 ) -> list[tuple[dict[str, Any], bool]]:
     """Queue several calls' messages with a handful of statements for all of them (the
     calls a group commit gathered); answers in order, each with whether it is a replay.
-    A requestId seen before, or earlier in `requests`, gets the first answer."""
+    A requestId seen before, or earlier in `requests`, gets the first answer. The
+    messages go to `handoff` once `tx` commits, or `wake` is called (`enqueue_now`)."""
     pinned = _checked(tx, document, now)
     workspace_id = document.workspace_id
     ids = list(dict.fromkeys(r.request_id for r in requests))
@@ -104,7 +115,7 @@ def trigger_many(
         answer, queued = _answer(pinned, document, request, owners)
         intents.extend(queued)
         answers[request.request_id] = answer
-    enqueue(tx, intents, now)
+    enqueue_now(tx, intents, now, handoff, wake)
     tx.campaigns.answer_requests(workspace_id, document.id, answers)
     out: list[tuple[dict[str, Any], bool]] = []
     seen: set[str] = set()
@@ -157,10 +168,17 @@ def _answer(
 
 
 def trigger_calls(
-    tx: Tx, workspace_id: str, campaign: str, bodies: Sequence[Any], now: datetime
+    tx: Tx,
+    workspace_id: str,
+    campaign: str,
+    bodies: Sequence[Any],
+    now: datetime,
+    handoff: HandOff | None = None,
+    wake: Callable[[], None] = _nothing,
 ) -> list[Any]:
     """Several calls to one campaign (by id or name), as `GroupCommitter` hands them:
-    an (answer, replayed) pair or a Clarion error per body, in order."""
+    an (answer, replayed) pair or a Clarion error per body, in order (`trigger_many`
+    tells what becomes of their messages)."""
     results: list[Any] = [None] * len(bodies)
     try:
         document = find_campaign(tx, workspace_id, campaign)
@@ -175,7 +193,8 @@ def trigger_calls(
     if parsed:
         answers: list[Any]
         try:
-            answers = list(trigger_many(tx, document, [r for _, r in parsed], now))
+            requests = [r for _, r in parsed]
+            answers = list(trigger_many(tx, document, requests, now, handoff, wake))
         except ClarionError as exc:  # the campaign refuses triggers: before any write
             answers = [exc] * len(parsed)
         for (index, _), answer in zip(parsed, answers, strict=True):

@@ -16,6 +16,7 @@ processes, may share an outbox: a claimed message is leased to one of them.
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -44,7 +45,7 @@ from clarion.model.errors import NotFound
 from clarion.model.events import NewEvent
 from clarion.model.messages import QueuedMessage, RenderedMessage
 from clarion.model.outcomes import Outcome
-from clarion.storage.base import Database, Tx
+from clarion.storage.base import ClaimedBatch, Database, Tx
 
 
 @dataclass
@@ -119,6 +120,25 @@ class DispatchStats:
     reasons: dict[str, int] = field(default_factory=dict)
 
 
+class Leased:
+    """`ClaimedBatch` over messages a dispatcher holds already (queued leased to it)."""
+
+    def __init__(self, messages: Sequence[QueuedMessage]) -> None:
+        self._by_workspace: dict[str, list[QueuedMessage]] = {}
+        for message in sorted(messages, key=lambda m: m.due_at_us):
+            self._by_workspace.setdefault(message.intent.workspace_id, []).append(message)
+        self._count = len(messages)
+
+    def __len__(self) -> int:
+        return self._count
+
+    def workspaces(self) -> list[str]:
+        return list(self._by_workspace)
+
+    def messages(self, workspace_id: str) -> list[QueuedMessage]:
+        return list(self._by_workspace.get(workspace_id, ()))
+
+
 def backoff(attempts: int) -> timedelta:
     """30 s, 1 min, 2 min, ... at most an hour."""
     return timedelta(seconds=min(3600, 30 * 2 ** max(0, attempts - 1)))
@@ -149,7 +169,8 @@ class Dispatcher:
         self._throttle = ThrottleStage()
         self._send_time = send_time
         self._writer = DispatchWriter(db)
-        self._judge_apart = db.dialect == "sqlite"
+        self._judge_apart_ok = db.dialect == "sqlite"
+        self._judging = threading.Lock()  # stages keep state (throttle buckets)
 
     def _stages(self) -> tuple[list[Any], FrequencyCapStage]:
         caps = FrequencyCapStage()
@@ -170,10 +191,28 @@ class Dispatcher:
         stats = DispatchStats()
         started = self.clock.now()
         ready, verdicts = await asyncio.to_thread(self._claim_and_judge, stats)
+        await self._deliver(ready, verdicts, stats)
+        if ready:
+            self._pace.observe(stats.claimed, (self.clock.now() - started).total_seconds())
+        return stats
+
+    async def dispatch_leased(self, messages: Sequence[QueuedMessage]) -> DispatchStats:
+        """Send messages that were queued already leased to this dispatcher (handed to
+        it by the transaction that queued them, `enqueue_now`): as a claimed batch,
+        without the claim."""
+        stats = DispatchStats()
+        ready, verdicts = await asyncio.to_thread(self._judge_leased, Leased(messages), stats)
+        await self._deliver(ready, verdicts, stats)
+        return stats
+
+    async def _deliver(
+        self, ready: list[_Ready], verdicts: _Verdicts, stats: DispatchStats
+    ) -> None:
+        """Render, send and record a judged batch."""
         if not ready:
             if verdicts:
                 await asyncio.to_thread(self._record, [], {}, [], stats, verdicts)
-            return stats
+            return
         for item in ready:
             try:
                 links = (
@@ -191,8 +230,6 @@ class Dispatcher:
                 item.error = f"render_error: {exc}"
         results, writes = await self._send([r for r in ready if r.message is not None])
         await asyncio.to_thread(self._record, ready, results, writes, stats, verdicts)
-        self._pace.observe(stats.claimed, (self.clock.now() - started).total_seconds())
-        return stats
 
     # --- 1. claim and judge ------------------------------------------------
 
@@ -207,32 +244,79 @@ class Dispatcher:
         dispatchers cannot both take a profile's last slot.
         """
         now = self.clock.now()
-        ready: list[_Ready] = []
-        apart: list[tuple[str, dict[str, Any], str]] = []
         # Woken by every commit, a dispatcher often finds nothing: find that out in a
         # read, which on SQLite takes no lock, rather than in the claim's write transaction.
         with self.db.read() as tx:
             if not tx.outbox.anything_due(now):
-                return ready, _Verdicts(now)
+                return [], _Verdicts(now)
         with self._writer.write() as tx:
             size = self._pace.size(self.batch_size)
             claimed = tx.outbox.claim_batch(size, now, self.lease_seconds)
             stats.claimed = len(claimed)
-            verdicts = _Verdicts(now)
-            for workspace_id in sorted(claimed.workspaces()):
-                settings = tx.workspaces.settings(workspace_id)
-                key = tx.signing_key(workspace_id)  # created on first use: a write
-                if self._judge_apart and not cap_rules(settings):
-                    apart.append((workspace_id, settings, key))
-                    continue
-                items = claimed.messages(workspace_id)
-                ready.extend(self._judge(tx, workspace_id, items, settings, key, verdicts, stats))
-            verdicts.write(tx)
+            workspaces = self._workspaces(tx, claimed)
+            ready, apart = self._judge_locked(tx, claimed, workspaces, now, stats)
+        return self._judge_apart(claimed, apart, ready, now, stats)
+
+    def _judge_leased(self, batch: Leased, stats: DispatchStats) -> tuple[list[_Ready], _Verdicts]:
+        """`_claim_and_judge` for messages this dispatcher already holds: a write
+        transaction only where caps are counted (or the database is not SQLite)."""
+        now = self.clock.now()
+        stats.claimed = len(batch)
+        with self.db.read() as tx:
+            workspaces = self._workspaces(tx, batch)
+        ready: list[_Ready] = []
+        apart = workspaces
+        if not self._judge_apart_ok or any(cap_rules(s) for _, s, _ in workspaces):
+            with self._writer.write() as tx:
+                ready, apart = self._judge_locked(tx, batch, workspaces, now, stats)
+        return self._judge_apart(batch, apart, ready, now, stats)
+
+    @staticmethod
+    def _workspaces(tx: Tx, batch: ClaimedBatch) -> list[tuple[str, dict[str, Any], str]]:
+        """(workspace, its settings, its signing key) for each workspace in `batch`."""
+        return [
+            (workspace_id, tx.workspaces.settings(workspace_id), tx.signing_key(workspace_id))
+            for workspace_id in sorted(batch.workspaces())
+        ]
+
+    def _judge_locked(
+        self,
+        tx: Tx,
+        batch: ClaimedBatch,
+        workspaces: list[tuple[str, dict[str, Any], str]],
+        now: datetime,
+        stats: DispatchStats,
+    ) -> tuple[list[_Ready], list[tuple[str, dict[str, Any], str]]]:
+        """Judge in the write transaction `tx` the workspaces that must be (all but
+        those that `_judge_apart` may take), writing their verdicts; returns the
+        messages to send and the workspaces left to judge apart."""
         verdicts = _Verdicts(now)
-        if apart:  # parsed and judged after the claim commits: no lock held
+        ready: list[_Ready] = []
+        apart = []
+        for workspace_id, settings, key in workspaces:
+            if self._judge_apart_ok and not cap_rules(settings):
+                apart.append((workspace_id, settings, key))
+                continue
+            items = batch.messages(workspace_id)
+            ready.extend(self._judge(tx, workspace_id, items, settings, key, verdicts, stats))
+        verdicts.write(tx)
+        return ready, apart
+
+    def _judge_apart(
+        self,
+        batch: ClaimedBatch,
+        apart: list[tuple[str, dict[str, Any], str]],
+        ready: list[_Ready],
+        now: datetime,
+        stats: DispatchStats,
+    ) -> tuple[list[_Ready], _Verdicts]:
+        """Judge the workspaces left by `_judge_locked` in a read transaction (no lock
+        held); their verdicts are returned, to be written with the batch's outcomes."""
+        verdicts = _Verdicts(now)
+        if apart:
             with self.db.read() as tx:
                 for workspace_id, settings, key in apart:
-                    items = claimed.messages(workspace_id)
+                    items = batch.messages(workspace_id)
                     judged = self._judge(tx, workspace_id, items, settings, key, verdicts, stats)
                     ready.extend(judged)
         return ready, verdicts
@@ -281,7 +365,8 @@ class Dispatcher:
             candidates.append(candidate)
         ctx = StageContext(tx, workspace_id, now, settings)
         stages, caps = self._stages()
-        run_stages(ctx, stages, candidates)
+        with self._judging:
+            run_stages(ctx, stages, candidates)
         events: list[NewEvent] = []
         for candidate in candidates:
             decision = candidate.decision

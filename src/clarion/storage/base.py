@@ -12,7 +12,7 @@ Concrete backends live in `clarion.storage.sql`; only the composition roots
 from __future__ import annotations
 
 import builtins
-from collections.abc import Container, Iterator, Sequence
+from collections.abc import Callable, Container, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
@@ -483,7 +483,12 @@ class OutboxRepo(Protocol):
         due_at: datetime | None = None,
         throttle_key: str | None = None,
         throttle_rate: float | None = None,
-    ) -> builtins.list[str]: ...
+        lease_seconds: float | None = None,
+    ) -> builtins.list[str]:
+        """Queue intents; returns the ids that were new (a repeated id is left alone).
+        With `lease_seconds` they are queued already claimed (`sending`, one attempt,
+        leased for that long) by a dispatcher of this process, which is handed them."""
+        ...
 
     def claim(
         self, limit: int, now: datetime, lease_seconds: float
@@ -827,6 +832,11 @@ class Tx(Protocol):
 
     def channel_configs(self, workspace_id: str) -> dict[str, tuple[str, dict[str, Any]]]:
         """Per channel: (provider name, settings)."""
+        ...
+
+    def on_commit(self, callback: Callable[[], None]) -> None:
+        """Run `callback` once this write transaction has committed (never if it rolls
+        back), after its locks are released."""
         ...
 
     def set_channel_config(

@@ -3,11 +3,12 @@
 A plain Starlette route, as `GET /v1/surfaces/{surface}` is: no dependency to
 solve and no hop to the thread pool (the key is checked from the cache, on the
 event loop, by the same functions the `require` dependency runs). Concurrent
-calls share one transaction and their statements (`GroupCommitter`); each group
-wakes the dispatcher once, and its calls are answered in one turn of the event
-loop. `campaigns.py` documents the route in the OpenAPI schema; the app includes
-this module's router ahead of the others, so that a trigger call is matched by
-the first route it meets instead of after every other route of the API.
+calls share one transaction and their statements (`GroupCommitter`); each group hands
+its messages to this process's dispatcher as it commits, and its calls are answered
+in one turn of the event loop. `campaigns.py` documents the route in the OpenAPI
+schema; the app includes this module's router ahead of the others, so that a trigger
+call is matched by the first route it meets instead of after every other route of
+the API.
 """
 
 from __future__ import annotations
@@ -47,15 +48,18 @@ async def json_body(request: Request) -> Any:
 
 def committer(services: Services) -> GroupCommitter:
     """The app's trigger committer: calls share commits and statements (one group of
-    concurrent calls at a time), and each commit wakes the dispatcher once."""
+    concurrent calls at a time); each commit hands its messages to this process's
+    dispatcher (or wakes a dispatcher)."""
     found = services.extras.get("campaign_triggers")
     if not isinstance(found, GroupCommitter):
 
         def handle(tx: Tx, key: Any, bodies: Sequence[Any]) -> list[Any]:
             workspace_id, ref = key
-            return trigger_calls(tx, workspace_id, ref, bodies, services.clock.now())
+            now = services.clock.now()
+            handoff, wake = services.handoff, services.wake_dispatcher
+            return trigger_calls(tx, workspace_id, ref, bodies, now, handoff, wake)
 
-        found = GroupCommitter(services.db, handle, after_commit=lambda: services.wake_dispatcher())
+        found = GroupCommitter(services.db, handle)
         services.extras["campaign_triggers"] = found
     return found
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import functools
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -92,6 +93,36 @@ def _run_values(run: CampaignRun) -> dict[str, Any]:
     }
 
 
+# Built once: building a statement costs more than running it (~150 against ~25 µs),
+# and these run for every group of trigger calls.
+_STATES = select(campaign_states).where(
+    campaign_states.c.workspace_id == bindparam("workspace_id"),
+    campaign_states.c.campaign_id.in_(bindparam("ids", expanding=True)),
+)
+_ANSWERS = select(campaign_requests.c.request_id, campaign_requests.c.answer).where(
+    campaign_requests.c.workspace_id == bindparam("workspace_id"),
+    campaign_requests.c.campaign_id == bindparam("campaign_id"),
+    campaign_requests.c.request_id.in_(bindparam("ids", expanding=True)),
+)
+_ANSWER = (
+    update(campaign_requests)
+    .where(
+        campaign_requests.c.workspace_id == bindparam("r_ws"),
+        campaign_requests.c.campaign_id == bindparam("r_campaign"),
+        campaign_requests.c.request_id == bindparam("r_id"),
+    )
+    .values(answer=bindparam("r_answer"))
+)
+
+
+@functools.cache
+def _claim_requests(dialect: str) -> Any:
+    """Record request ids, returning those that were new."""
+    return insert_ignoring_conflicts(
+        dialect, campaign_requests, "workspace_id", "campaign_id", "request_id"
+    ).returning(campaign_requests.c.request_id)
+
+
 class SqlCampaigns:
     """`CampaignRepo` on a SQLAlchemy connection."""
 
@@ -107,13 +138,8 @@ class SqlCampaigns:
     def states(self, workspace_id: str, campaign_ids: Sequence[str]) -> dict[str, CampaignState]:
         if not campaign_ids:
             return {}
-        rows = self._conn.execute(
-            select(campaign_states).where(
-                campaign_states.c.workspace_id == workspace_id,
-                campaign_states.c.campaign_id.in_(list(campaign_ids)),
-            )
-        )
-        return {r.campaign_id: _state(r) for r in rows}
+        params = {"workspace_id": workspace_id, "ids": list(campaign_ids)}
+        return {r.campaign_id: _state(r) for r in self._conn.execute(_STATES, params)}
 
     def put_state(self, state: CampaignState, now: datetime) -> None:
         values = {
@@ -333,10 +359,7 @@ class SqlCampaigns:
     ) -> dict[str, dict[str, Any] | None]:
         if not request_ids:
             return {}
-        c = campaign_requests.c
-        stmt = insert_ignoring_conflicts(
-            self._dialect, campaign_requests, "workspace_id", "campaign_id", "request_id"
-        ).returning(c.request_id)
+        stmt = _claim_requests(self._dialect)
         rows = [
             {
                 "workspace_id": workspace_id,
@@ -351,13 +374,8 @@ class SqlCampaigns:
         found: dict[str, dict[str, Any] | None] = {rid: None for rid in new}
         seen = [rid for rid in request_ids if rid not in new]
         if seen:
-            stored = self._conn.execute(
-                select(c.request_id, c.answer).where(
-                    c.workspace_id == workspace_id,
-                    c.campaign_id == campaign_id,
-                    c.request_id.in_(seen),
-                )
-            )
+            params = {"workspace_id": workspace_id, "campaign_id": campaign_id, "ids": seen}
+            stored = self._conn.execute(_ANSWERS, params)
             found.update({rid: dict(answer or {}) for rid, answer in stored})
         return found
 
@@ -366,16 +384,12 @@ class SqlCampaigns:
     ) -> None:
         if not answers:
             return
-        c = campaign_requests.c
         self._conn.execute(
-            update(campaign_requests)
-            .where(
-                c.workspace_id == workspace_id,
-                c.campaign_id == campaign_id,
-                c.request_id == bindparam("r_id"),
-            )
-            .values(answer=bindparam("r_answer")),
-            [{"r_id": rid, "r_answer": answer} for rid, answer in answers.items()],
+            _ANSWER,
+            [
+                {"r_ws": workspace_id, "r_campaign": campaign_id, "r_id": rid, "r_answer": answer}
+                for rid, answer in answers.items()
+            ],
         )
 
     # --- outcomes ------------------------------------------------------------

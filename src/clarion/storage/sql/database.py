@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from datetime import datetime
 from functools import cached_property
@@ -42,6 +42,12 @@ class SqlTx:
     def __init__(self, conn: Connection, dialect: str) -> None:
         self.conn = conn
         self.dialect = dialect
+        self.committed: list[Callable[[], None]] = []
+
+    def on_commit(self, callback: Callable[[], None]) -> None:
+        """Run `callback` once this write transaction has committed (never if it rolls
+        back), after its locks are released."""
+        self.committed.append(callback)
 
     @cached_property
     def workspaces(self) -> SqlWorkspaces:
@@ -212,14 +218,17 @@ class SqlDatabase:
             raw = conn.connection.driver_connection if relaxed else None
             if raw is not None:
                 raw.execute("PRAGMA synchronous=NORMAL")
+            tx = SqlTx(conn, self.dialect)
             try:
                 with conn.begin():
-                    yield SqlTx(conn, self.dialect)
+                    yield tx
             finally:
                 if raw is not None:
                     raw.execute(f"PRAGMA synchronous={SQLITE_SYNCHRONOUS}")
         if self._checkpointer is not None:
             self._checkpointer.nudge()
+        for callback in tx.committed:
+            callback()
 
     @contextmanager
     def _writer(self) -> Iterator[None]:

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, select
+from sqlalchemy import Connection, bindparam, delete, select
 
 from clarion.model.messages import RenderedMessage
 from clarion.storage.base import CapturedMessage, Page, Suppression
@@ -272,15 +272,17 @@ class SqlLedger:
         self._conn.execute(delete(send_ledger).where(send_ledger.c.message_id == message_id))
 
 
+_SIGNING_KEY = select(workspace_secrets.c.signing_key).where(
+    workspace_secrets.c.workspace_id == bindparam("workspace_id")
+)
+
+
 def signing_key(conn: Connection, dialect: str, workspace_id: str) -> str:
     """The workspace's HMAC key for tracking links, created on first use.
 
     Read first: a read transaction (a link being followed) must not try to write, or
     SQLite refuses it while another connection writes."""
-    query = select(workspace_secrets.c.signing_key).where(
-        workspace_secrets.c.workspace_id == workspace_id
-    )
-    found = conn.execute(query).scalar_one_or_none()
+    found = conn.execute(_SIGNING_KEY, {"workspace_id": workspace_id}).scalar_one_or_none()
     if found is not None:
         return str(found)
     conn.execute(
@@ -288,7 +290,7 @@ def signing_key(conn: Connection, dialect: str, workspace_id: str) -> str:
             workspace_id=workspace_id, signing_key=secrets.token_hex(32)
         )
     )
-    return str(conn.execute(query).scalar_one())
+    return str(conn.execute(_SIGNING_KEY, {"workspace_id": workspace_id}).scalar_one())
 
 
 def channel_configs(conn: Connection, workspace_id: str) -> dict[str, tuple[str, dict[str, Any]]]:

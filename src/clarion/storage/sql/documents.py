@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, select, update
+from sqlalchemy import Connection, bindparam, delete, select, update
 
 from clarion.ids import new_id
 from clarion.model.documents import Ref, StoredDocument
@@ -28,6 +28,17 @@ def _document(row: Any) -> StoredDocument:
     )
 
 
+_BY_NAME = select(documents).where(
+    documents.c.workspace_id == bindparam("workspace_id"),
+    documents.c.kind == bindparam("kind"),
+    documents.c.name == bindparam("name"),
+)
+_BY_ID = select(documents).where(
+    documents.c.workspace_id == bindparam("workspace_id"), documents.c.id == bindparam("id")
+)
+"""Built once: building a select costs more than running it (~150 against ~25 µs)."""
+
+
 class SqlDocuments:
     """`DocumentRepo` on a SQLAlchemy connection."""
 
@@ -35,21 +46,12 @@ class SqlDocuments:
         self._conn = conn
 
     def get(self, workspace_id: str, kind: str, name: str) -> StoredDocument | None:
-        row = self._conn.execute(
-            select(documents).where(
-                documents.c.workspace_id == workspace_id,
-                documents.c.kind == kind,
-                documents.c.name == name,
-            )
-        ).first()
+        params = {"workspace_id": workspace_id, "kind": kind, "name": name}
+        row = self._conn.execute(_BY_NAME, params).first()
         return _document(row) if row else None
 
     def get_by_id(self, workspace_id: str, doc_id: str) -> StoredDocument | None:
-        row = self._conn.execute(
-            select(documents).where(
-                documents.c.workspace_id == workspace_id, documents.c.id == doc_id
-            )
-        ).first()
+        row = self._conn.execute(_BY_ID, {"workspace_id": workspace_id, "id": doc_id}).first()
         return _document(row) if row else None
 
     def list(

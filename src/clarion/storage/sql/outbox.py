@@ -71,6 +71,7 @@ _ENQUEUE = BulkInsert(
         "status",
         "attempts",
         "due_at",
+        "lease_until",
         "created_at",
         "updated_at",
     ),
@@ -227,11 +228,15 @@ class SqlOutbox:
         due_at: datetime | None = None,
         throttle_key: str | None = None,
         throttle_rate: float | None = None,
+        lease_seconds: float | None = None,
     ) -> builtins.list[str]:
-        """Queue intents; returns the ids that were new (a repeated id is left alone)."""
         if not intents:
             return []
         due = to_micros(due_at or now)
+        status, attempts, lease_until = "pending", 0, None
+        if lease_seconds is not None:
+            status, attempts = "sending", 1
+            lease_until = to_micros(now) + int(lease_seconds * 1e6)
         # Intents of one run share their source: one JSON object for them all, which
         # `BulkInsert` then serialises once.
         sources: dict[int, dict[str, Any]] = {}
@@ -253,9 +258,10 @@ class SqlOutbox:
                 intent.row,
                 throttle_key,
                 throttle_rate,
-                "pending",
-                0,
+                status,
+                attempts,
                 due,
+                lease_until,
                 now,
                 now,
             )

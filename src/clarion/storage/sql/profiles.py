@@ -115,6 +115,14 @@ def _sqlite_datetime(value: str) -> datetime:
     return datetime.fromisoformat(value).replace(tzinfo=UTC)
 
 
+_OWNERS = select(identities.c.value, identities.c.profile_id).where(
+    identities.c.workspace_id == bindparam("workspace_id"),
+    identities.c.namespace == bindparam("namespace"),
+    identities.c.value.in_(bindparam("values", expanding=True)),
+)
+"""Built once: building a select costs more than running it (~150 against ~25 µs)."""
+
+
 class SqlProfiles:
     """`ProfileRepo` on a SQLAlchemy connection."""
 
@@ -129,13 +137,8 @@ class SqlProfiles:
             by_namespace.setdefault(namespace, []).append(value)
         for namespace, values in by_namespace.items():
             for chunk in _chunks(values):
-                rows = self._conn.execute(
-                    select(identities.c.value, identities.c.profile_id).where(
-                        identities.c.workspace_id == workspace_id,
-                        identities.c.namespace == namespace,
-                        identities.c.value.in_(chunk),
-                    )
-                )
+                params = {"workspace_id": workspace_id, "namespace": namespace, "values": chunk}
+                rows = self._conn.execute(_OWNERS, params)
                 found.update({(namespace, r.value): r.profile_id for r in rows})
         return found
 

@@ -6,13 +6,16 @@ import builtins
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, bindparam, select, update
 
 from clarion.ids import new_id
 from clarion.model.roles import KeyKind, Role
 from clarion.model.workspaces import ApiKey, Workspace
 from clarion.storage.base import Page
 from clarion.storage.schema import api_keys, workspaces
+
+_SETTINGS = select(workspaces.c.settings).where(workspaces.c.id == bindparam("id"))
+"""Built once (read for every dispatched batch and trigger call)."""
 
 
 class SqlWorkspaces:
@@ -39,9 +42,7 @@ class SqlWorkspaces:
         return [Workspace(r.id, r.name, r.created_at) for r in self._conn.execute(query)]
 
     def settings(self, workspace_id: str) -> dict[str, Any]:
-        value = self._conn.execute(
-            select(workspaces.c.settings).where(workspaces.c.id == workspace_id)
-        ).scalar()
+        value = self._conn.execute(_SETTINGS, {"id": workspace_id}).scalar()
         return dict(value or {})
 
     def set_settings(self, workspace_id: str, settings: dict[str, Any]) -> None:
