@@ -20,6 +20,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from clarion.campaigns import trigger_calls
 from clarion.clock import to_micros
 from clarion.delivery import DispatcherLoop
 from clarion.delivery.outbox import enqueue_now
@@ -98,6 +99,23 @@ def test_a_trigger_call_hands_its_leased_message_after_the_commit(
     captured = client.get("/v1/outbox", headers=ws.auth).json()["items"]
     assert [m["message_id"] for m in captured] == [message_id]
     assert captured[0]["subject"] == "Order  confirmed"
+
+
+def test_calls_grouped_in_one_commit_hand_their_messages_once(
+    app: FastAPI, client: TestClient, ws: WorkspaceKeys
+) -> None:
+    setup(app, client, ws)
+    services = app.state.services
+    recorder = Recorder(lease=60)
+    bodies = [order(f"g-{n}", {"email": f"g{n}@example.org"}) for n in range(4)]
+    with services.db.write() as tx:
+        results = trigger_calls(
+            tx, ws.id, "order-confirmation", bodies, services.clock.now(), recorder, recorder.wake
+        )
+        assert recorder.handed == []
+    sent = sorted(answer["recipients"][0]["message_id"] for answer, _ in results)
+    assert [sorted(m.id for m in batch) for batch in recorder.handed] == [sent]
+    assert recorder.wakes == 0
 
 
 def test_a_handed_message_whose_dispatcher_died_is_claimed_after_its_lease(

@@ -60,12 +60,10 @@ class GroupCommitter:
         *,
         max_group: int = 256,
         idle_seconds: float = 5.0,
-        after_commit: Callable[[], None] = lambda: None,
     ) -> None:
         self.db = db
         self.handler = handler
         self.max_group = max_group
-        self.after_commit = after_commit
         self._idle = idle_seconds
         self._jobs: queue.SimpleQueue[_Job] = queue.SimpleQueue()
         self._lock = threading.Lock()
@@ -130,7 +128,6 @@ class GroupCommitter:
         except BaseException as exc:  # the whole group rolled back
             self._answer([(job, exc) for job in group])
             return
-        self.after_commit()
         self._answer(results)
 
     @staticmethod
