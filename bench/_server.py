@@ -109,4 +109,7 @@ def machine() -> str:
         if line.startswith("model name"):
             cpu = line.split(":", 1)[1].strip()
             break
-    return f"{os.cpu_count()} cores, {cpu}, Python {sys.version.split()[0]}"
+    from clarion.compiled import compiled_in_use
+
+    modules = "mypyc-compiled hot modules" if compiled_in_use() else "hot modules as Python"
+    return f"{os.cpu_count()} cores, {cpu}, Python {sys.version.split()[0]}, {modules}"

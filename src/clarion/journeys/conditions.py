@@ -7,10 +7,7 @@ a profile view that also carries the journey's context.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from clarion.audiences.memory import CompiledAudience, ProfileView, compile_definition
@@ -24,17 +21,15 @@ from clarion.model.audience_nodes import ContextNode, TimeNode
 _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
-@dataclass(frozen=True, slots=True)
-class JourneyView(ProfileView):
-    """A profile as a journey condition sees it: with the journey's context."""
-
-    context: Mapping[str, Any] = field(default_factory=dict)
-    default_timezone: str = "UTC"
+JourneyView = ProfileView
+"""A profile as a journey condition sees it: with the journey's `context` and
+`default_timezone` (fields of `ProfileView`: the audience evaluator is compiled,
+and a compiled class takes no interpreted subclass)."""
 
 
 def zone_of(profile: ProfileView, default: str = "UTC") -> ZoneInfo:
     """The profile's time zone, else the journey's default."""
-    for name in (profile.timezone, getattr(profile, "default_timezone", None), default):
+    for name in (profile.timezone, profile.default_timezone, default):
         if name:
             try:
                 return ZoneInfo(name)
@@ -47,7 +42,7 @@ def zone_of(profile: ProfileView, default: str = "UTC") -> ZoneInfo:
 def compile_context(node: ContextNode, path: str, ctx: MemoryContext) -> Compiled:
     """A condition on the journey context (`entry.properties.total`, `steps.check.x`)."""
     test = condition_test(node.context)
-    return Compiled(lambda profile, now: test(getattr(profile, "context", {}), now))
+    return Compiled(lambda profile, now: test(profile.context, now))
 
 
 def _hhmm(text: str) -> time:

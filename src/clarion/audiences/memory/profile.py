@@ -42,7 +42,9 @@ class ProfileView:
 
     `subscriptions` maps `(channel, group)` to the profile's explicit status
     (`group` "" for the whole channel); `address_states` may hold states of any
-    address: only those of the profile's own addresses count.
+    address: only those of the profile's own addresses count. A journey's condition
+    also sees the journey's `context` and its `default_timezone` (a plain audience
+    has neither).
     """
 
     id: str
@@ -52,6 +54,8 @@ class ProfileView:
     address_states: Sequence[AddressState] = ()
     events: Sequence[EventView] = ()
     timezone: str | None = None
+    context: Mapping[str, Any] = field(default_factory=dict)
+    default_timezone: str | None = None
     tracks: Mapping[str, Sequence[EventView]] = field(init=False, repr=False, compare=False)
     """The `track` events by name, oldest first as in `events` (event nodes read only these)."""
 
