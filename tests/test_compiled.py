@@ -97,3 +97,22 @@ def test_modules_of_the_set_exist_and_are_listed_once() -> None:
     for module in compiled.MODULES:
         assert compiled.source_of(module).is_file(), module
         assert compiled.extension_of(module).name.endswith(EXT)
+
+
+def test_builds_left_by_an_earlier_set_are_found_and_cleaned(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A module dropped from the set keeps no build that would shadow its source."""
+    package = tmp_path / "clarion"
+    monkeypatch.setattr(compiled, "SOURCE_ROOT", tmp_path)
+    monkeypatch.setattr(compiled, "PACKAGE", package)
+    monkeypatch.setattr(compiled, "MANIFEST", package / "_compiled.json")
+    listed = compiled.extension_of(compiled.MODULES[1])
+    stray = package / "audiences" / f"time_rules{EXT}"
+    group = tmp_path / f"0123abcd__mypyc{EXT}"
+    for path in (listed, stray, group, package / "_compiled.json"):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"")
+    assert compiled._strays() == [stray]
+    compiled.clean()
+    assert not any(p.exists() for p in (listed, stray, group, package / "_compiled.json"))

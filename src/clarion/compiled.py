@@ -9,9 +9,10 @@ source's hash in a manifest.
 
 Python imports an extension module before a source file of the same name, so
 an edited source would silently run its old compiled code. `guard()` (run when
-`clarion` is imported) checks the manifest against the sources and, when any
-of them changed or `CLARION_PURE=1` is set, imports every module of the set
-from its source: all or none, since compiled modules call each other directly.
+`clarion` is imported) checks the manifest (the set and each source's hash)
+and, when any of them changed or `CLARION_PURE=1` is set, imports every module
+of Clarion from its source: all or none, since compiled modules call each other
+directly.
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ MODULES = (
 
 
 def source_of(module: str) -> Path:
-    """The source file of a module of `MODULES` (a package's `__init__.py`)."""
+    """The source file of a module of Clarion (a package's `__init__.py`)."""
     path = SOURCE_ROOT.joinpath(*module.split("."))
     return path / "__init__.py" if path.is_dir() else path.with_suffix(".py")
 
@@ -86,7 +87,8 @@ def fresh() -> bool:
 
 
 class _SourceFinder(importlib.abc.MetaPathFinder):
-    """Imports the modules of the set from their sources, passing over their builds."""
+    """Imports Clarion's modules from their sources, passing over any build of them
+    (one of the set, or one left from a set that listed more modules)."""
 
     def find_spec(
         self,
@@ -94,9 +96,11 @@ class _SourceFinder(importlib.abc.MetaPathFinder):
         path: Sequence[str] | None,
         target: ModuleType | None = None,
     ) -> importlib.machinery.ModuleSpec | None:
-        if fullname not in MODULES:
+        if not fullname.startswith("clarion."):
             return None
         source = source_of(fullname)
+        if not source.is_file():
+            return None
         package = [str(source.parent)] if source.name == "__init__.py" else None
         return importlib.util.spec_from_file_location(
             fullname, source, submodule_search_locations=package
@@ -119,13 +123,20 @@ def guard() -> None:
         sys.meta_path.insert(0, _FINDER)
 
 
+def _strays() -> list[Path]:
+    """Compiled modules on disk that the set does not list (left by an earlier set)."""
+    suffix = sysconfig.get_config_var("EXT_SUFFIX") or ".so"
+    listed = {extension_of(m) for m in MODULES}
+    return [p for p in PACKAGE.rglob(f"*{suffix}") if p not in listed]
+
+
 def clean() -> None:
-    """Remove the compiled modules and their manifest (the sources stay)."""
+    """Remove every compiled module and the manifest (the sources stay). Clarion's
+    source tree has no extension modules of its own: any there is a build of ours."""
     MANIFEST.unlink(missing_ok=True)
-    for module in MODULES:
-        extension_of(module).unlink(missing_ok=True)
-    for shared in SOURCE_ROOT.glob("*__mypyc*"):
-        shared.unlink()
+    suffix = sysconfig.get_config_var("EXT_SUFFIX") or ".so"
+    for built_module in [*PACKAGE.rglob(f"*{suffix}"), *SOURCE_ROOT.glob("*__mypyc*")]:
+        built_module.unlink()
 
 
 def build() -> None:
@@ -168,7 +179,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if command != "build":
         print(f"unknown command {command!r}: build, clean or status", file=sys.stderr)
         return 2
-    if fresh():
+    if fresh() and not _strays():
         return 0
     try:
         build()
