@@ -116,3 +116,19 @@ def test_builds_left_by_an_earlier_set_are_found_and_cleaned(
     assert compiled._strays() == [stray]
     compiled.clean()
     assert not any(p.exists() for p in (listed, stray, group, package / "_compiled.json"))
+
+
+def test_builds_and_cleans_only_in_a_source_checkout(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Installed into site-packages, `clean` must not touch other projects' libraries."""
+    site = tmp_path / "site-packages"
+    other = site / f"81d243bd2c585b0f4821__mypyc{EXT}"  # as mypy's own wheel ships
+    other.parent.mkdir(parents=True)
+    other.write_bytes(b"")
+    monkeypatch.setattr(compiled, "SOURCE_ROOT", site)
+    monkeypatch.setattr(compiled, "PACKAGE", site / "clarion")
+    assert not compiled.in_checkout()
+    assert compiled.main(["clean"]) == 2
+    assert compiled.main(["build"]) == 2
+    assert other.exists()

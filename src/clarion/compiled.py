@@ -166,6 +166,13 @@ def build() -> None:
     MANIFEST.write_text(json.dumps(stamp, indent=1, sort_keys=True))
 
 
+def in_checkout() -> bool:
+    """Whether Clarion runs from a source checkout (`src/clarion` beside pyproject.toml):
+    builds go only there, never into an installed environment's site-packages (whose
+    top level holds other projects' mypyc libraries)."""
+    return SOURCE_ROOT.name == "src" and (SOURCE_ROOT.parent / "pyproject.toml").is_file()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """`build` (only when stale; `--require` fails without a compiler), `clean`, `status`."""
     args = list(sys.argv[1:] if argv is None else argv)
@@ -173,6 +180,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if command == "status":
         print("compiled, fresh" if fresh() else "stale" if built() else "not built")
         return 0
+    if not in_checkout():
+        print(f"clarion: {SOURCE_ROOT} is not a source checkout; nothing to {command}")
+        return 2
     if command == "clean":
         clean()
         return 0
