@@ -18,7 +18,6 @@ directly.
 from __future__ import annotations
 
 import hashlib
-import importlib.abc
 import importlib.machinery
 import importlib.util
 import json
@@ -86,7 +85,7 @@ def fresh() -> bool:
     return recorded == _stamp() and all(extension_of(m).exists() for m in MODULES)
 
 
-class _SourceFinder(importlib.abc.MetaPathFinder):
+class _SourceFinder:
     """Imports Clarion's modules from their sources, passing over any build of them
     (one of the set, or one left from a set that listed more modules)."""
 
