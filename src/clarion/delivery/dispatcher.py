@@ -264,11 +264,11 @@ class Dispatcher:
         stats.claimed = len(batch)
         with self.db.read() as tx:
             workspaces = self._workspaces(tx, batch)
-        ready: list[_Ready] = []
-        apart = workspaces
-        if not self._judge_apart_ok or any(cap_rules(s) for _, s, _ in workspaces):
-            with self._writer.write() as tx:
-                ready, apart = self._judge_locked(tx, batch, workspaces, now, stats)
+            if self._judge_apart_ok and not any(cap_rules(s) for _, s, _ in workspaces):
+                verdicts = _Verdicts(now)  # no write needed: judged in this same read
+                return self._judge_in(tx, batch, workspaces, verdicts, stats), verdicts
+        with self._writer.write() as tx:
+            ready, apart = self._judge_locked(tx, batch, workspaces, now, stats)
         return self._judge_apart(batch, apart, ready, now, stats)
 
     @staticmethod
@@ -315,11 +315,23 @@ class Dispatcher:
         verdicts = _Verdicts(now)
         if apart:
             with self.db.read() as tx:
-                for workspace_id, settings, key in apart:
-                    items = batch.messages(workspace_id)
-                    judged = self._judge(tx, workspace_id, items, settings, key, verdicts, stats)
-                    ready.extend(judged)
+                ready.extend(self._judge_in(tx, batch, apart, verdicts, stats))
         return ready, verdicts
+
+    def _judge_in(
+        self,
+        tx: Tx,
+        batch: ClaimedBatch,
+        workspaces: list[tuple[str, dict[str, Any], str]],
+        verdicts: _Verdicts,
+        stats: DispatchStats,
+    ) -> list[_Ready]:
+        """Judge these workspaces' messages of `batch` in `tx`, collecting `verdicts`."""
+        ready: list[_Ready] = []
+        for workspace_id, settings, key in workspaces:
+            items = batch.messages(workspace_id)
+            ready.extend(self._judge(tx, workspace_id, items, settings, key, verdicts, stats))
+        return ready
 
     def _judge(
         self,
