@@ -112,6 +112,13 @@ def check_newsletter(app: FastAPI, client: TestClient, ws: WorkspaceKeys, clock:
     per_profile = captured_per_profile(app)
     assert set(per_profile.values()) == {1}  # exactly once each
     assert len(per_profile) == expected["sent"]
+    # Recipients due together are sent in profile order, with message ids that follow
+    # each other (one run's prefix, then the position): index writes stay together.
+    with app.state.services.db.read() as tx:
+        rows = tx.conn.execute(select(outbox.c.id, outbox.c.profile_id).order_by(outbox.c.id)).all()
+    assert [r.profile_id for r in rows] == sorted(r.profile_id for r in rows)
+    assert len({r.id[:24] for r in rows}) == 1
+    assert [int(r.id[24:], 16) for r in rows] == list(range(len(rows)))
     assert get(client, ws, "/v1/campaigns/monday-newsletter")["status"] == "completed"
 
     # Nothing more happens: a one-off campaign has no next run.

@@ -200,6 +200,36 @@ def test_rate_paces_the_run_and_what_misses_the_time_limit_is_skipped() -> None:
     assert plan.skipped == {TIME_LIMIT: 79}
 
 
+def test_recipients_due_together_go_in_profile_order_and_paced_ones_shuffled() -> None:
+    start = utc(2026, 12, 7, 8)
+    occurrence = occurrence_of(None, start.replace(tzinfo=None))
+    profiles = [f"p{i:04d}" for i in range(300)]
+    waves = parse_campaign(
+        {
+            "name": "w",
+            "audience": "a",
+            "template": "t",
+            "waves": {"count": 2, "interval": "30m"},
+        }
+    )
+    plan = plan_run(waves, occurrence, profiles, {}, to_micros(start), "run-1")
+    by_wave = [
+        [pid for pid, due in plan.recipients if due == t]
+        for t in sorted({due for _, due in plan.recipients})
+    ]
+    assert [len(w) for w in by_wave] == [150, 150]
+    assert all(w == sorted(w) for w in by_wave)  # each wave in profile order ...
+    assert by_wave[0] != profiles[:150]  # ... of a pseudo-random half
+    paced = parse_campaign(
+        {"name": "r", "audience": "a", "template": "t", "rate": {"per_second": 50}}
+    )
+    order = [
+        pid
+        for pid, _ in plan_run(paced, occurrence, profiles, {}, to_micros(start), "x").recipients
+    ]
+    assert sorted(order) == profiles and order != profiles  # who goes first is not by id
+
+
 @pytest.mark.parametrize(
     ("change", "path"),
     [

@@ -9,7 +9,9 @@ spec and the time the run starts, it gives every recipient a send time:
    the occurrence plus the wave's offset (recipients are spread over the waves
    in a stable pseudo-random order, by mmh3 of the run and profile ids);
 2. the planned time: with a rate cap, the scheduled time pushed back until a
-   slot of `1 / per_second` is free (waves and zones never overlap);
+   slot of `1 / per_second` is free (waves and zones never overlap), taken in
+   the pseudo-random order; without one, recipients due at the same time go out
+   in profile order;
 3. a recipient whose planned time is more than `time_limit` after its scheduled
    time is skipped with reason `time_limit` and counted in the report.
 """
@@ -109,9 +111,15 @@ def plan_run(
     """Send times for a snapshot (see the module docstring)."""
     plan = Plan()
     scheduled = _scheduled(spec, occurrence, profiles, zones, start_us, plan, run_id)
-    scheduled.sort()
-    limit = int(spec.time_limit.total_seconds() * 1_000_000)
     rate = spec.throttle_rate
+    if rate:
+        scheduled.sort()
+    else:
+        # Recipients due together go out in profile order: each queued chunk then
+        # writes its profile-keyed index entries (outbox, outcome events) on a few
+        # neighbouring pages, where the pseudo-random order wrote one page each.
+        scheduled.sort(key=lambda s: (s[0], s[2]))
+    limit = int(spec.time_limit.total_seconds() * 1_000_000)
     gap = 1_000_000 / rate if rate else 0.0
     slot = float("-inf")
     for due, _order_key, pid in scheduled:

@@ -9,7 +9,7 @@ A run goes `pending -> snapshotting -> sending -> delivering -> completed`:
 - **sending**: recipients whose send time is near are queued into the outbox,
   `chunk` at a time, each chunk in ONE transaction with the run's cursor. A
   crash resumes at the cursor; a chunk replayed anyway queues nothing twice,
-  since a message id is derived from the run and the recipient;
+  since each recipient's message id is stored with the snapshot;
 - **delivering**: everything is queued; messages the pipeline held back (quiet
   hours, throttling, retries) past the time limit are skipped (`time_limit`),
   and the run completes when no message of it is still pending in the outbox.
@@ -31,7 +31,7 @@ from clarion.campaigns.plan import TIME_LIMIT, plan_run
 from clarion.campaigns.schedule import Occurrence
 from clarion.clock import Clock, from_micros, to_micros
 from clarion.delivery import enqueue
-from clarion.model.messages import message_id_for
+from clarion.model.messages import message_ids_in_order
 from clarion.storage.base import Database
 from clarion.storage.campaigns import CampaignRun
 
@@ -126,8 +126,9 @@ class RunWorker:
         occurrence = Occurrence.from_json(run.occurrence)
         plan = plan_run(pinned.spec, occurrence, found.members, zones, to_micros(now), run.id)
         source = pinned.source(run.id)
+        ids = message_ids_in_order(run.workspace_id, source, len(plan.recipients))
         rows = [
-            (position, pid, due, message_id_for(run.workspace_id, source, pid, None))
+            (position, pid, due, ids[position])
             for position, (pid, due) in enumerate(plan.recipients)
         ]
         for start in range(0, len(rows), self.snapshot_chunk):

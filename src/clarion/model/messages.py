@@ -102,8 +102,8 @@ class MessageIntent:
         return self._message_id
 
     def remember_id(self, message_id: str) -> None:
-        """Take the id a caller already has (the outbox row's, or the one a run's
-        snapshot stored for its recipient): it is the hash `message_id` would work out."""
+        """Take the id a caller already has: the outbox row's, or the one a run's
+        snapshot stored for its recipient (`message_ids_in_order`, not the hash)."""
         object.__setattr__(self, "_message_id", message_id)
 
 
@@ -124,6 +124,18 @@ def message_id_for(
     )
     digest = hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
     return f"msg_{digest[:32]}"
+
+
+def message_ids_in_order(workspace_id: str, source: MessageSource, count: int) -> list[str]:
+    """`msg_` and 32 hex digits for the `count` recipients of one batch source (a
+    campaign run's snapshot), in order: 20 digits of SHA-256 over the workspace and
+    source, then the position. Stored with the snapshot, they are as stable as
+    `message_id_for`'s; unlike hashes per recipient, a run's ids follow each other, so
+    the indexes on message ids (outbox, outcome events, captured messages) take each
+    chunk's new entries on a few neighbouring pages rather than one page per message."""
+    parts = (workspace_id, source.kind.value, source.id, source.run, source.node, "ordered")
+    prefix = hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:20]
+    return [f"msg_{prefix}{position:012x}" for position in range(count)]
 
 
 @dataclass(slots=True)

@@ -35,6 +35,7 @@ def _queued(row: Any) -> QueuedMessage:
         event=row.event,
         row=row.row,
     )
+    intent.remember_id(row.id)  # not always the hash: a run's ids are in snapshot order
     return QueuedMessage(
         intent,
         row.status,
