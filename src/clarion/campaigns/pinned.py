@@ -12,6 +12,7 @@ from clarion.model.documents import StoredDocument
 from clarion.model.messages import MessageIntent, MessageSource
 from clarion.model.outcomes import SourceKind
 from clarion.storage.base import Tx
+from clarion.storage.campaigns import RunMessage
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,10 +61,9 @@ class Pinned:
         profile_id: str | None = None,
         address: str | None = None,
         context: dict[str, Any] | None = None,
-        message_id: str | None = None,
     ) -> MessageIntent:
-        """The intent for one recipient; `message_id`, when the caller has it already
-        (a run's snapshot stores each recipient's), saves hashing it again."""
+        """The intent for one recipient (a run queues its recipients in SQL instead:
+        `CampaignRepo.queue_recipients` with `run_message`)."""
         spec = self.spec
         intent = MessageIntent(
             workspace_id,
@@ -77,9 +77,23 @@ class Pinned:
             subscription_group=spec.subscription_group,
             context=spec.context if context is None else context,
         )
-        if message_id is not None:
-            intent.remember_id(message_id)
         return intent
+
+    def run_message(self, workspace_id: str, run_id: str) -> RunMessage:
+        """What every message of a run shares (`intent`'s fields but the recipient)."""
+        spec, rate = self.spec, self.spec.throttle_rate
+        return RunMessage(
+            workspace_id,
+            self.channel,
+            spec.template,
+            self.template_version,
+            spec.category.value,
+            spec.subscription_group,
+            self.source(run_id).as_json(),
+            spec.context,
+            throttle_key=f"campaign:{run_id}" if rate else None,
+            throttle_rate=rate,
+        )
 
 
 def pin(tx: Tx, document: StoredDocument) -> Pinned:

@@ -7,7 +7,8 @@ A run goes `pending -> snapshotting -> sending -> delivering -> completed`:
   message id, and the snapshot is stored in chunks. A crash while
   `snapshotting` redoes the snapshot from scratch (nothing was queued yet);
 - **sending**: recipients whose send time is near are queued into the outbox,
-  `chunk` at a time, each chunk in ONE transaction with the run's cursor. A
+  `chunk` at a time, each chunk in ONE transaction with the run's cursor, by one
+  INSERT ... SELECT from the snapshot (no Python per recipient). A
   crash resumes at the cursor; a chunk replayed anyway queues nothing twice,
   since each recipient's message id is stored with the snapshot;
 - **delivering**: everything is queued; messages the pipeline held back (quiet
@@ -19,7 +20,6 @@ Runs are leased, so several workers can share them.
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -29,8 +29,7 @@ from clarion.campaigns.lifecycle import settle
 from clarion.campaigns.pinned import Pinned
 from clarion.campaigns.plan import TIME_LIMIT, plan_run
 from clarion.campaigns.schedule import Occurrence
-from clarion.clock import Clock, from_micros, to_micros
-from clarion.delivery import enqueue
+from clarion.clock import Clock, to_micros
 from clarion.model.messages import message_ids_in_order
 from clarion.storage.base import Database
 from clarion.storage.campaigns import CampaignRun
@@ -152,37 +151,20 @@ class RunWorker:
         now = self.clock.now()
         now_us = to_micros(now)
         pinned = pinned_for(run)
-        rate = pinned.spec.throttle_rate
         with self.db.write() as tx:
             current = tx.campaigns.run(run.workspace_id, run.id, lock=True)
             if current is None or current.status != "sending":
                 run.status = current.status if current else "failed"
                 return 0
-            batch = tx.campaigns.recipients(
-                run.id, current.queued, self.chunk, now_us + self.lookahead_us
+            start = current.queued
+            current.queued = tx.campaigns.queue_recipients(
+                run.id,
+                start,
+                self.chunk,
+                now_us + self.lookahead_us,
+                pinned.run_message(run.workspace_id, run.id),
+                now,
             )
-            source = pinned.source(run.id)
-            # One INSERT per second of send time: a paced run spreads over seconds.
-            for second, group in itertools.groupby(batch, lambda r: r.due_us // 1_000_000):
-                intents = [
-                    pinned.intent(
-                        run.workspace_id,
-                        source,
-                        profile_id=recipient.profile_id,
-                        message_id=recipient.message_id,
-                    )
-                    for recipient in group
-                ]
-                enqueue(
-                    tx,
-                    intents,
-                    now,
-                    due_at=max(now, from_micros(second * 1_000_000)),
-                    throttle_key=f"campaign:{run.id}" if rate else None,
-                    throttle_rate=rate,
-                )
-            if batch:
-                current.queued = batch[-1].position + 1
             following = tx.campaigns.next_due(run.id, current.queued)
             if following is None:
                 current.status, current.next_at_us = "delivering", now_us
@@ -192,7 +174,7 @@ class RunWorker:
             tx.campaigns.save_run(current, lease_us=now_us + self.lease_us)
         run.queued, run.status, run.next_at_us = current.queued, current.status, current.next_at_us
         self.on_progress(run)
-        return len(batch)
+        return current.queued - start
 
     # --- the end -----------------------------------------------------------------
 

@@ -65,14 +65,20 @@ class CampaignRun:
 
 
 @dataclass(frozen=True, slots=True)
-class Recipient:
-    """A recipient of a run's snapshot, in send order."""
+class RunMessage:
+    """What every message of a run shares: queued for each recipient of its snapshot,
+    with the recipient's profile, message id and due time (`queue_recipients`)."""
 
-    position: int
-    profile_id: str
-    due_us: int
-    message_id: str
-    """Its message's id, worked out when the snapshot was taken."""
+    workspace_id: str
+    channel: str
+    template: str
+    template_version: int | None
+    category: str
+    subscription_group: str | None
+    source: dict[str, Any]
+    context: dict[str, Any]
+    throttle_key: str | None = None
+    throttle_rate: float | None = None
 
 
 class CampaignRepo(Protocol):
@@ -124,10 +130,19 @@ class CampaignRepo(Protocol):
 
     def clear_recipients(self, run_id: str) -> None: ...
 
-    def recipients(
-        self, run_id: str, start: int, limit: int, due_before_us: int
-    ) -> builtins.list[Recipient]:
-        """Recipients from position `start` on, due before the bound, in order."""
+    def queue_recipients(
+        self,
+        run_id: str,
+        start: int,
+        limit: int,
+        due_before_us: int,
+        message: RunMessage,
+        now: datetime,
+    ) -> int:
+        """Queue in the outbox, pending, the run's recipients from position `start` on
+        that are due before the bound (at most `limit`, in order), each due at the start
+        of its second (or now); a message queued already is left alone. Returns the
+        position after the last one queued (`start` when none was due)."""
         ...
 
     def next_due(self, run_id: str, start: int) -> int | None:

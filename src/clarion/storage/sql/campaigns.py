@@ -10,7 +10,8 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, bindparam, delete, func, or_, select, update
 
-from clarion.storage.campaigns import CampaignRun, CampaignState, Recipient
+from clarion.clock import to_micros
+from clarion.storage.campaigns import CampaignRun, CampaignState, RunMessage
 from clarion.storage.erasure import erasure_hook
 from clarion.storage.schema import (
     campaign_outcomes,
@@ -23,6 +24,7 @@ from clarion.storage.schema import (
 )
 from clarion.storage.sql.bulk import BulkInsert
 from clarion.storage.sql.dialect import insert_ignoring_conflicts, upsert
+from clarion.storage.sql.driver import driver_json, driver_time, execute, json_param
 
 _CHUNK = 5000
 # A snapshot writes every recipient of a run at once (a million for a large campaign).
@@ -32,6 +34,25 @@ _ADD_RECIPIENTS = BulkInsert(
     ("run_id", "position"),
 )
 ACTIVE_RUNS = ("pending", "snapshotting", "sending", "delivering")
+_NULL = driver_json(None)
+
+
+@functools.cache
+def _queue_sql(dialect: str) -> str:
+    """A run's recipients (positions between two bounds) into the outbox in one
+    statement: no Python per recipient, the shared values bound once."""
+    json = json_param(dialect)
+    second = "(due_at / 1000000) * 1000000"
+    return (
+        "INSERT INTO outbox (id, workspace_id, profile_id, channel, template,"
+        " template_version, category, subscription_group, source, context, event, row,"
+        " throttle_key, throttle_rate, status, attempts, due_at, created_at, updated_at)"
+        " SELECT message_id, workspace_id, profile_id, ?, ?, ?, ?, ?,"
+        f" {json}, {json}, {json}, {json}, ?, ?, 'pending', 0,"
+        f" CASE WHEN {second} > ? THEN {second} ELSE ? END, ?, ?"
+        " FROM campaign_recipients WHERE run_id = ? AND position >= ? AND position <= ?"
+        " ORDER BY position ON CONFLICT (id) DO NOTHING"
+    )
 
 
 def _state(row: Any) -> CampaignState:
@@ -286,18 +307,54 @@ class SqlCampaigns:
             delete(campaign_recipients).where(campaign_recipients.c.run_id == run_id)
         )
 
-    def recipients(
-        self, run_id: str, start: int, limit: int, due_before_us: int
-    ) -> builtins.list[Recipient]:
-        c = campaign_recipients.c
-        rows = self._conn.execute(
-            select(c.position, c.profile_id, c.due_at, c.message_id)
-            .where(c.run_id == run_id, c.position >= start, c.due_at <= due_before_us)
-            .order_by(c.position)
-            .limit(limit)
+    def queue_recipients(
+        self,
+        run_id: str,
+        start: int,
+        limit: int,
+        due_before_us: int,
+        message: RunMessage,
+        now: datetime,
+    ) -> int:
+        # Positions are in due order, so the recipients due are a prefix of the rest.
+        dialect = self._conn.dialect.name
+        last = execute(
+            self._conn,
+            dialect,
+            "SELECT MAX(position) FROM (SELECT position FROM campaign_recipients"
+            " WHERE run_id = ? AND position >= ? AND due_at <= ? ORDER BY position LIMIT ?)"
+            " AS due",
+            (run_id, start, due_before_us, limit),
+        ).scalar()
+        if last is None:
+            return start
+        now_us, stamp = to_micros(now), driver_time(dialect, now)
+        execute(
+            self._conn,
+            dialect,
+            _queue_sql(dialect),
+            (
+                message.channel,
+                message.template,
+                message.template_version,
+                message.category,
+                message.subscription_group,
+                driver_json(message.source),
+                driver_json(message.context),
+                _NULL,  # event and row: JSON null, as every other queued intent
+                _NULL,
+                message.throttle_key,
+                message.throttle_rate,
+                now_us,
+                now_us,
+                stamp,
+                stamp,
+                run_id,
+                start,
+                last,
+            ),
         )
-        # Positions are in due order, so the rows due are a prefix of what is left.
-        return [Recipient(r.position, r.profile_id, r.due_at, r.message_id) for r in rows]
+        return int(last) + 1
 
     def next_due(self, run_id: str, start: int) -> int | None:
         c = campaign_recipients.c
