@@ -13,7 +13,7 @@ from clarion.processing import consumers
 from clarion.processing.consumers import drain, run_once
 from clarion.storage.base import ConsumerBatch, EventFilter, Tx
 from clarion.storage.sql import SqlDatabase
-from clarion.storage.sql.events import WATERMARK_STEP_US, SqlEventLog
+from clarion.storage.sql.events import SKIPPED_LAG, WATERMARK_STEP_US, SqlEventLog
 from clarion.testing import FakeClock
 from clarion.workspaces import create_workspace
 
@@ -290,4 +290,35 @@ def test_a_read_first_poll_that_finds_nothing_writes_only_the_cursor(
         assert tx.events.watermark("picky") == to_micros(clock.now())
     _append(db, ws, clock, ("b1", "Bought"))
     assert run_once(db, clock, picky) == 1
+    assert picky.seen == ["b1"]
+
+
+def test_a_read_first_poll_that_skipped_a_few_events_within_a_step_writes_nothing(
+    db: SqlDatabase, clock: FakeClock
+) -> None:
+    """Moving a cursor past a few skipped events is not worth the write lock: the next
+    poll reads them again and skips them again. Past `SKIPPED_LAG` events, or a
+    watermark step later, it moves; nothing is handed over twice or lost meanwhile."""
+    if db.dialect != "sqlite":
+        pytest.skip("the read-first poll is SQLite's (PostgreSQL has no single write lock)")
+    ws = create_workspace(db, clock, "a").workspace.id
+    picky = Picky()
+    _append(db, ws, clock, ("t0", "Tick"))
+    run_once(db, clock, picky)  # the cursor exists, past t0
+    start = _position(db, "picky")
+    _append(db, ws, clock, *((f"t{i}", "Tick") for i in range(1, 11)))
+    assert run_once(db, clock, picky) == 0
+    assert _position(db, "picky") == start  # ten skipped, no step: not written
+    _append(db, ws, clock, ("b1", "Bought"))
+    assert run_once(db, clock, picky) == 1
+    assert picky.seen == ["b1"]
+    assert _position(db, "picky") == _last_position(db)
+    start = _position(db, "picky")
+    _append(db, ws, clock, *((f"u{i}", "Tick") for i in range(SKIPPED_LAG)))
+    assert run_once(db, clock, picky) == 0
+    assert _position(db, "picky") == _last_position(db)  # a lag's worth: written
+    _append(db, ws, clock, ("v1", "Tick"))
+    clock.advance(seconds=WATERMARK_STEP_US / 1_000_000)
+    assert run_once(db, clock, picky) == 0
+    assert _position(db, "picky") == _last_position(db)  # a watermark step: written
     assert picky.seen == ["b1"]

@@ -72,8 +72,9 @@ def _read_first(db: Database, clock: Clock, consumer: Consumer) -> tuple[bool, E
 
     The cursor moves only if it is still where this poll started (another process
     running the same consumer may have moved it), so no event is skipped twice or
-    handed over twice. Returns whether the poll is done, and what the consumer reads
-    (for the usual poll, when it is not)."""
+    handed over twice; and only once it is worth a write (`worth_advancing`: some
+    hundreds of events skipped, or a watermark step). Returns whether the poll is
+    done, and what the consumer reads (for the usual poll, when it is not)."""
     with db.read() as tx:
         reads = reads_of(consumer, tx)
         start = tx.events.position(consumer.name)
@@ -85,8 +86,10 @@ def _read_first(db: Database, clock: Clock, consumer: Consumer) -> tuple[bool, E
         batch = tx.events.poll(
             consumer.name, 1, clock.now(), after=getattr(consumer, "after", None), reads=reads
         )
-    if batch.events:
-        return False, reads
+        if batch.events:
+            return False, reads
+        if not tx.events.worth_advancing(batch):
+            return True, reads  # a few skipped events: polled (and skipped) again later
     with db.write(durable=False) as tx:
         if tx.events.position(consumer.name) == start:
             tx.events.advance(batch)

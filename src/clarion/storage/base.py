@@ -221,6 +221,12 @@ class EventLog(Protocol):
         """Move the cursor past `batch` (in the same transaction as the consumer's writes)."""
         ...
 
+    def worth_advancing(self, batch: ConsumerBatch) -> bool:
+        """Whether moving the cursor past `batch`, an empty poll of this transaction,
+        is worth a write: it passes at least `SKIPPED_LAG` events or moves the watermark
+        by a step. A cursor left behind polls the skipped events again (and skips them)."""
+        ...
+
     def named(
         self, workspace_id: str, profile_ids: Sequence[str], names: Sequence[str]
     ) -> dict[str, builtins.list[LoggedEvent]]:

@@ -60,6 +60,7 @@ from clarion.storage.base import Appended, ConsumerBatch, EventFacts, EventFilte
 from clarion.storage.erasure import erasure_hook
 from clarion.storage.schema import consumer_cursors, events
 from clarion.storage.sql.dialect import in_json_list, insert_ignoring_conflicts, json_reader
+from clarion.storage.sql.driver import execute
 
 _PG_COLUMNS = {
     "txid": "bigint",
@@ -121,11 +122,17 @@ def _only_a_small_step(cursor: Any, values: dict[str, Any]) -> bool:
     return step < WATERMARK_STEP_US
 
 
-_CURSOR = text(
+SKIPPED_LAG = 1000
+"""A filtered consumer's cursor may stay up to this many events behind what it has
+skipped (`worth_advancing`): at 1,000 events/s, each consumer with nothing to do
+would otherwise take the write lock after every append just to move its cursor."""
+
+
+_CURSOR = (
     "SELECT txid, seq, watermark, pending_at, pending_bound FROM consumer_cursors"
-    ' WHERE consumer = :c AND "partition" = :p'
+    ' WHERE consumer = ? AND "partition" = ?'
 )
-_CURSOR_FOR_UPDATE = text(f"{_CURSOR.text} FOR UPDATE")
+_CURSOR_FOR_UPDATE = f"{_CURSOR} FOR UPDATE"
 _POLLS: dict[tuple[bool, EventFilter | None, bool], tuple[Select[Any], Select[Any]]] = {}
 
 
@@ -235,6 +242,8 @@ class SqlEventLog:
         self._dialect = dialect
         self._polled: dict[tuple[str, int], Any] = {}
         """Cursors locked by a poll in this transaction, as read, for `advance`."""
+        self._cursors: dict[tuple[str, int], Any] = {}
+        """Cursor rows read in this transaction (SQLite), until it writes them."""
 
     def append(
         self,
@@ -339,10 +348,19 @@ class SqlEventLog:
         return int(row[0]), int(row[1])
 
     def _cursor(self, consumer: str, partition: int, lock: bool) -> Any:
+        """A consumer's cursor row. On SQLite a transaction's reads are kept: only its
+        own writes (`lock`, `advance`, which forget them) could change the row."""
+        key = (consumer, partition)
+        if not self._pg and key in self._cursors:
+            return self._cursors[key]
         query = _CURSOR_FOR_UPDATE if lock and self._pg else _CURSOR
-        return self._conn.execute(query, {"c": consumer, "p": partition}).first()
+        row = execute(self._conn, self._dialect, query, key).first()
+        if not self._pg:
+            self._cursors[key] = row
+        return row
 
     def lock(self, consumer: str, partition: int = 0) -> None:
+        self._cursors.pop((consumer, partition), None)
         self._conn.execute(
             insert_ignoring_conflicts(
                 self._dialect, consumer_cursors, "consumer", "partition"
@@ -419,6 +437,7 @@ class SqlEventLog:
                     pending_at, pending_bound = batch.horizon_us, batch.bound
             values.update(watermark=watermark, pending_at=pending_at, pending_bound=pending_bound)
         if values and not _only_a_small_step(cursor, values):
+            self._cursors.pop((batch.consumer, batch.partition), None)
             self._conn.execute(
                 update(consumer_cursors)
                 .where(
@@ -427,6 +446,18 @@ class SqlEventLog:
                 )
                 .values(**values)
             )
+
+    def worth_advancing(self, batch: ConsumerBatch) -> bool:
+        cursor = self._polled.get((batch.consumer, batch.partition))
+        if cursor is None or batch.events or cursor.pending_at is not None:
+            return True
+        if batch.position is not None:
+            txid, seq = batch.position
+            if txid != cursor.txid or seq - cursor.seq >= SKIPPED_LAG:
+                return True
+        if batch.caught_up and batch.bound > batch.xmin:
+            return True  # an append may still be running: the watermark waits (PostgreSQL)
+        return batch.caught_up and batch.horizon_us - cursor.watermark >= WATERMARK_STEP_US
 
     def stamp(self, stamps: Sequence[tuple[int, str]]) -> None:
         if not stamps:
