@@ -112,7 +112,8 @@ def _free_port() -> int:
 
 
 @pytest.mark.slow
-def test_serve_answers_health_on_a_fresh_database(tmp_path: Path) -> None:
+@pytest.mark.parametrize("access_log", [[], ["--no-access-log"]])
+def test_serve_answers_health_on_a_fresh_database(tmp_path: Path, access_log: list[str]) -> None:
     port = _free_port()
     db = tmp_path / "served.db"
     process = subprocess.Popen(
@@ -125,6 +126,7 @@ def test_serve_answers_health_on_a_fresh_database(tmp_path: Path) -> None:
             f"sqlite:///{db}",
             "--port",
             str(port),
+            *access_log,
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -145,4 +147,6 @@ def test_serve_answers_health_on_a_fresh_database(tmp_path: Path) -> None:
         assert db.exists()  # migrations ran on start
     finally:
         process.terminate()
-        process.communicate(timeout=30)
+        output, _ = process.communicate(timeout=30)
+    # The access log names each request, unless it is switched off.
+    assert ('"GET /health HTTP/1.1" 200' in output) == (not access_log)
