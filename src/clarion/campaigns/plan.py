@@ -84,6 +84,8 @@ def _scheduled(
                 plan.skip(LOCAL_TIME_PASSED)
         return out
     base = max(to_micros(occurrence.fire_at), start_us)
+    if spec.waves is None and not spec.throttle_rate:
+        return [(base, 0, pid) for pid in profiles]  # all at once, in profile order
     ordered = sorted((_order(run_id, pid), pid) for pid in profiles)
     if spec.waves is None:
         return [(base, order, pid) for order, pid in ordered]

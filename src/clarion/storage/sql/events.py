@@ -133,6 +133,12 @@ _CURSOR = (
     ' WHERE consumer = ? AND "partition" = ?'
 )
 _CURSOR_FOR_UPDATE = f"{_CURSOR} FOR UPDATE"
+_CURSOR_COLUMNS = ("txid", "seq", "watermark", "pending_at", "pending_bound")
+_MOVE_CURSOR = (
+    "UPDATE consumer_cursors SET txid = ?, seq = ?, watermark = ?, pending_at = ?,"
+    ' pending_bound = ? WHERE consumer = ? AND "partition" = ?'
+)
+"""The whole row, from the cursor as this transaction read it (a poll holds it locked)."""
 _POLLS: dict[tuple[bool, EventFilter | None, bool], tuple[Select[Any], Select[Any]]] = {}
 
 
@@ -438,13 +444,9 @@ class SqlEventLog:
             values.update(watermark=watermark, pending_at=pending_at, pending_bound=pending_bound)
         if values and not _only_a_small_step(cursor, values):
             self._cursors.pop((batch.consumer, batch.partition), None)
-            self._conn.execute(
-                update(consumer_cursors)
-                .where(
-                    consumer_cursors.c.consumer == batch.consumer,
-                    consumer_cursors.c.partition == batch.partition,
-                )
-                .values(**values)
+            row = [values.get(column, getattr(cursor, column)) for column in _CURSOR_COLUMNS]
+            execute(
+                self._conn, self._dialect, _MOVE_CURSOR, (*row, batch.consumer, batch.partition)
             )
 
     def worth_advancing(self, batch: ConsumerBatch) -> bool:
