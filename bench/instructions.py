@@ -4,6 +4,7 @@ that a shared machine's noise does not blur.
     .venv/bin/python -m bench.instructions delivery [--messages 3000]
     .venv/bin/python -m bench.instructions audiences [--events 4000]
     .venv/bin/python -m bench.instructions run [--recipients 20000]
+    .venv/bin/python -m bench.instructions consumers [--drains 400]
 
 Wall-clock rates on a shared 2-core machine drift by ±5% within an hour and by
 more between minutes (another tenant's load, the host's clock speed), which hides
@@ -17,7 +18,10 @@ alters I/O or locking with the wall-clock benchmarks too.
 dispatcher draining them into the capture provider. `audiences` appends N events as
 `bench/audiences.py` (a) does, stamps them, and counts the audience consumer with
 its 50 live audiences. `run` activates `bench/campaigns.py`'s campaign to N
-subscribers and counts its run's snapshot and queueing (no dispatcher). Only that
+subscribers and counts its run's snapshot and queueing (no dispatcher). `consumers`
+runs `clarion serve`'s five log consumers after each of N appends of five
+`message.sent` events (an API-triggered campaign's group commits at 1,000 calls/s, on
+a fake clock 5 ms apart) and counts the drains. Only that
 work is counted (`--instr-atstart=no`, switched on and off around it with
 `callgrind_control`), not the set-up or the imports. Under
 callgrind Python runs ~50x slower: a run takes a minute or two.
@@ -34,6 +38,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 
 def _collect(on: bool) -> None:
@@ -95,6 +100,59 @@ def _child_run(path: str) -> int:
     return 0
 
 
+def _outcomes(workspace: str, count: int, now: Any) -> list[Any]:
+    """`count` `message.sent` events of an API-triggered campaign, as a group commit of
+    `count` trigger calls appends them."""
+    from clarion.delivery.outcomes import outcome_event
+    from clarion.ids import new_id
+    from clarion.model.messages import MessageIntent, MessageSource
+    from clarion.model.outcomes import Outcome, SourceKind
+
+    source = MessageSource(SourceKind.CAMPAIGN, "bench", run="req:bench")
+    return [
+        outcome_event(
+            MessageIntent(workspace, "email", "t", source, profile_id=new_id()), Outcome.SENT, now
+        )
+        for _ in range(count)
+    ]
+
+
+def _child_consumers(path: str) -> int:
+    from clarion.api.app import open_database
+    from clarion.api.runtime import consumers
+    from clarion.processing.consumers import drain
+    from clarion.processing.heap import settle_heap
+    from clarion.testing import FakeClock
+
+    db = open_database(f"sqlite:///{path}")
+    workspace = os.environ["BENCH_WORKSPACE"]
+    clock = FakeClock()
+    standard = consumers(clock)
+    drain(db, clock, standard)
+    settle_heap()
+    for _ in range(int(os.environ["BENCH_CYCLES"])):
+        # 1,000 calls/s in group commits of five: a drain every 5 ms, counted alone.
+        clock.advance(seconds=0.005)
+        with db.write() as tx:
+            tx.events.append(workspace, _outcomes(workspace, 5, clock.now()), clock.now())
+        _collect(True)
+        drain(db, clock, standard)
+        _collect(False)
+    db.close()
+    return 0
+
+
+def _prepare_consumers(path: Path, count: int) -> None:
+    from clarion.api.app import open_database
+    from clarion.clock import SystemClock
+    from clarion.workspaces import create_workspace
+
+    db = open_database(f"sqlite:///{path}")
+    os.environ["BENCH_WORKSPACE"] = create_workspace(db, SystemClock(), "bench").workspace.id
+    os.environ["BENCH_CYCLES"] = str(count)
+    db.close()
+
+
 def _prepare_run(path: Path, count: int) -> None:
     from bench.campaigns import add_subscribers, define_campaign
     from clarion.api.app import open_database
@@ -129,7 +187,8 @@ def _prepare_audiences(path: Path, count: int) -> None:
 
 
 def count(kind: str, n: int) -> float:
-    """Instructions per message (delivery), event (audiences) or recipient (run)."""
+    """Instructions per message (delivery), event (audiences), recipient (run) or drain
+    of the log consumers (consumers)."""
     if shutil.which("valgrind") is None:
         raise SystemExit("install valgrind (Debian's package) to count instructions")
     with tempfile.TemporaryDirectory() as folder:
@@ -158,8 +217,18 @@ def count(kind: str, n: int) -> float:
         return int(found.group(1)) / n
 
 
-CHILD = {"delivery": _child_delivery, "audiences": _child_audiences, "run": _child_run}
-PREPARE = {"delivery": _prepare_delivery, "audiences": _prepare_audiences, "run": _prepare_run}
+CHILD = {
+    "delivery": _child_delivery,
+    "audiences": _child_audiences,
+    "run": _child_run,
+    "consumers": _child_consumers,
+}
+PREPARE = {
+    "delivery": _prepare_delivery,
+    "audiences": _prepare_audiences,
+    "run": _prepare_run,
+    "consumers": _prepare_consumers,
+}
 
 
 def main() -> None:
@@ -173,11 +242,13 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=3000, help="delivery: messages")
     parser.add_argument("--events", type=int, default=4000, help="audiences: events")
     parser.add_argument("--recipients", type=int, default=20_000, help="run: recipients")
+    parser.add_argument("--drains", type=int, default=400, help="consumers: drains")
     args = parser.parse_args()
     n, unit = {
         "delivery": (args.messages, "message"),
         "audiences": (args.events, "event"),
         "run": (args.recipients, "recipient"),
+        "consumers": (args.drains, "drain"),
     }[args.kind]
     per = count(args.kind, n)
     print(f"{args.kind}: {n} {unit}s, {per:,.0f} instructions a {unit}")
