@@ -25,7 +25,6 @@ def test_queue_recipients_takes_the_due_prefix_once_each_with_the_runs_fields(
     dues = [start_us + 1_300_000] * 6 + [start_us + 100_000_000] * 4
     rows = [(n, f"p{n:02d}", dues[n], ids[n]) for n in range(10)]
     message = RunMessage(
-        ws,
         "email",
         "digest",
         2,

@@ -79,11 +79,10 @@ class Pinned:
         )
         return intent
 
-    def run_message(self, workspace_id: str, run_id: str) -> RunMessage:
+    def run_message(self, run_id: str) -> RunMessage:
         """What every message of a run shares (`intent`'s fields but the recipient)."""
         spec, rate = self.spec, self.spec.throttle_rate
         return RunMessage(
-            workspace_id,
             self.channel,
             spec.template,
             self.template_version,

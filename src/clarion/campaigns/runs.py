@@ -162,7 +162,7 @@ class RunWorker:
                 start,
                 self.chunk,
                 now_us + self.lookahead_us,
-                pinned.run_message(run.workspace_id, run.id),
+                pinned.run_message(run.id),
                 now,
             )
             following = tx.campaigns.next_due(run.id, current.queued)

@@ -67,9 +67,8 @@ class CampaignRun:
 @dataclass(frozen=True, slots=True)
 class RunMessage:
     """What every message of a run shares: queued for each recipient of its snapshot,
-    with the recipient's profile, message id and due time (`queue_recipients`)."""
+    with the recipient's workspace, profile, message id and due time (`queue_recipients`)."""
 
-    workspace_id: str
     channel: str
     template: str
     template_version: int | None
